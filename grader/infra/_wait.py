@@ -10,15 +10,27 @@ class NotReadyError(RuntimeError):
     """A readiness check did not pass before its deadline."""
 
 
-def wait_until(check: Callable[[], bool], *, timeout: float, what: str, interval: float = 0.05) -> None:
-    """Call `check` until it returns True; raise NotReadyError naming `what` after `timeout` seconds."""
+def wait_until(
+    check: Callable[[], bool],
+    *,
+    timeout: float,
+    what: str,
+    interval: float = 0.05,
+    fatal: tuple[type[BaseException], ...] = (),
+) -> None:
+    """Call `check` until it returns True; raise NotReadyError naming `what` after `timeout` seconds.
+
+    An exception of a `fatal` type ends the wait at once (the thing will never become ready).
+    """
     deadline = time.monotonic() + timeout
     last_error: Exception | None = None
     while True:
         try:
             if check():
                 return
-        except Exception as exc:  # noqa: BLE001 - any failure of a probe means "not yet"
+        except fatal:
+            raise
+        except Exception as exc:  # any failure of the check means "not yet"
             last_error = exc
         if time.monotonic() >= deadline:
             reason = f": {last_error}" if last_error else ""

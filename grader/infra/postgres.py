@@ -151,23 +151,40 @@ def embedded_postgres() -> Iterator[PostgresServer]:
     try:
         data, sock = root / "data", root / "sock"
         sock.mkdir()
-        ids: dict[str, int] = {}
+        uid = gid = None
         if user is not None:
             _make_traversable(Path(_bin("postgres")).parent)
             _make_traversable(root)
             for path in (root, sock):
                 os.chown(path, user.pw_uid, user.pw_gid)
-            ids = {"user": user.pw_uid, "group": user.pw_gid}
+            uid, gid = user.pw_uid, user.pw_gid
         subprocess.run(
-            [_bin("initdb"), "-D", str(data), "--auth=trust", "-U", "postgres",
-             "--encoding=UTF8", "--locale=C", "--no-sync"],
-            check=True, capture_output=True, timeout=120, **ids,  # type: ignore[arg-type]
+            [
+                _bin("initdb"),
+                "-D",
+                str(data),
+                "--auth=trust",
+                "-U",
+                "postgres",
+                "--encoding=UTF8",
+                "--locale=C",
+                "--no-sync",
+            ],
+            check=True,
+            capture_output=True,
+            timeout=120,
+            user=uid,
+            group=gid,
         )
         settings = [arg for key, value in SERVER_SETTINGS.items() for arg in ("-c", f"{key}={value}")]
         with log_path.open("wb") as log:
             process = subprocess.Popen(
                 [_bin("postgres"), "-D", str(data), "-k", str(sock), "-h", "", "-p", "5432", *settings],
-                stdout=log, stderr=subprocess.STDOUT, start_new_session=True, **ids,  # type: ignore[arg-type]
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                user=uid,
+                group=gid,
             )
         server = PostgresServer(Endpoint(host=str(sock), port=5432, user="postgres"))
 
@@ -211,8 +228,12 @@ def external_postgres(url: str) -> Iterator[PostgresServer]:
     if parts.scheme not in {"postgresql", "postgres"}:
         raise ValueError(f"DATABASE_URL must be a postgresql:// URL, not {parts.scheme}://")
     server = PostgresServer(
-        Endpoint(host=parts.hostname or "localhost", port=parts.port or 5432,
-                 user=parts.username or "postgres", password=parts.password)
+        Endpoint(
+            host=parts.hostname or "localhost",
+            port=parts.port or 5432,
+            user=parts.username or "postgres",
+            password=parts.password,
+        )
     )
     try:
         yield server

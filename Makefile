@@ -1,0 +1,42 @@
+# Two commands set everything up on a fresh machine with Python 3.11+: `make grade` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+SUBMISSION ?= exercise
+ARGS ?=
+
+.PHONY: venv grade test test-fast lint typecheck openapi clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11+ is required"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+venv: $(STAMP)
+
+## grade a submission (default: the exercise): make grade SUBMISSION=path/to/app ARGS="--seed 1"
+grade: $(STAMP)
+	$(BIN)/python -m grader grade $(SUBMISSION) $(ARGS)
+
+## lint, type-check, then every test (real PostgreSQL, real apps, real sockets)
+test: $(STAMP) lint typecheck
+	$(BIN)/pytest
+
+test-fast: $(STAMP)
+	$(BIN)/pytest -m "not slow"
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+## regenerate contract/openapi.json from the reference solution
+openapi: $(STAMP)
+	$(BIN)/python -m grader.tools.openapi solution contract/openapi.json
+
+clean:
+	rm -rf $(VENV) reports dist .mypy_cache .ruff_cache .pytest_cache

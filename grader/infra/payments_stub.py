@@ -1,0 +1,431 @@
+"""The external payments API an app depends on, with faults the grader switches on and off.
+
+    python -m grader.infra.payments_stub --ready-file F
+
+Data port (the app's `PAYMENTS_URL`):
+- `POST /charges` (header `Idempotency-Key`; body {amount_cents, currency, customer_email}) → 201 a new
+  charge, 200 the same charge again for a known key, 400 without the key, 422 for a bad body, 402 declined.
+- `GET /rates/{currency}` → 200 {currency, rate} (rate as a string), 404 for an unknown currency.
+- `POST /notifications` (body {order_id, ...}) → 202 {"accepted": true}; every attempt is recorded.
+
+Control port: `GET /health`, `GET|PUT /config`, `POST /reset`, `GET /stats`. The config holds, per group
+("charges", "rates", "notifications"): `latency_ms`, `hang`, `fail_first`, `fail_every`, `failure`
+("503" | "reset" | "reset_after_success") and, for charges, `decline`. A request goes through: latency,
+then hang (held until the client leaves, the stub is reconfigured or reset — then answered 503 — or
+HANG_LIMIT_S passes), then validation, then the failure rules (`fail_first` counts attempts per key:
+Idempotency-Key, currency or order_id; `fail_every` counts the group's requests), then decline, then work.
+
+In the grader, `start_payments_stub()` runs it as a child process and yields a `PaymentsStub` handle.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import secrets
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from grader.infra._http11 import RESET, HttpServer, Request, Reset, Response, json_response, route_requests
+from grader.infra._service import (
+    ControlClient,
+    ServiceProcess,
+    run_child,
+    serve_until_terminated,
+    start_service,
+)
+
+GROUPS = ("charges", "rates", "notifications")
+FAILURES = ("503", "reset", "reset_after_success")
+RATES = {"USD": "1", "EUR": "0.92", "GBP": "0.79", "JPY": "151.30", "CHF": "0.88"}
+HANG_LIMIT_S = 300.0
+MAX_NOTIFICATION_RECORDS = 20000
+
+log = logging.getLogger("payments_stub")
+
+
+# --- the handle, used by the grader -------------------------------------------------------------
+
+
+@dataclass
+class PaymentsStub:
+    """A running stub: apps get `url`; the grader sets faults with `configure` and reads `stats()`."""
+
+    service: ServiceProcess
+    control: ControlClient
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.service.port}"
+
+    @property
+    def pid(self) -> int:
+        return self.service.pid
+
+    def configure(self, **groups: dict[str, Any]) -> dict[str, Any]:
+        """Merge e.g. `charges={"failure": "reset", "fail_first": 2}` into the config; returns all of it."""
+        result: dict[str, Any] = self.control.call("PUT", "/config", groups)
+        return result
+
+    def config(self) -> dict[str, Any]:
+        result: dict[str, Any] = self.control.call("GET", "/config")
+        return result
+
+    def reset(self) -> None:
+        """Defaults again, counters and charges forgotten, hung requests released."""
+        self.control.call("POST", "/reset")
+
+    def stats(self) -> dict[str, Any]:
+        result: dict[str, Any] = self.control.call("GET", "/stats")
+        return result
+
+    def log_tail(self, lines: int = 40) -> str:
+        return self.service.log_tail(lines)
+
+
+@contextlib.contextmanager
+def start_payments_stub() -> Iterator[PaymentsStub]:
+    """Run a stub until the context ends."""
+    with start_service("grader.infra.payments_stub", [], name="payments_stub") as service:
+        control = ControlClient(service)
+        try:
+            yield PaymentsStub(service, control)
+        finally:
+            control.close()
+
+
+# --- the stub itself, run in the child process ----------------------------------------------------
+
+
+@dataclass
+class GroupConfig:
+    latency_ms: float = 0.0
+    hang: bool = False
+    fail_first: int = 0
+    fail_every: int = 0
+    failure: str = "503"
+    decline: bool = False  # charges only
+
+
+def _check_field(group: str, name: str, value: Any) -> None:
+    where = f"{group}.{name}"
+    is_int = isinstance(value, int) and not isinstance(value, bool)
+    if name == "latency_ms":
+        if not (is_int or isinstance(value, float)) or not 0 <= value <= 600_000:
+            raise ValueError(f"{where} must be a number of milliseconds in 0..600000")
+    elif name in {"hang", "decline"} and (name != "decline" or group == "charges"):
+        if not isinstance(value, bool):
+            raise ValueError(f"{where} must be true or false")
+    elif name in {"fail_first", "fail_every"}:
+        if not is_int or value < 0:
+            raise ValueError(f"{where} must be an integer >= 0")
+    elif name == "failure":
+        if value not in FAILURES:
+            raise ValueError(f"{where} must be one of {', '.join(FAILURES)}")
+    else:
+        raise ValueError(f"unknown config field: {where}")
+
+
+def merged_config(current: dict[str, GroupConfig], patch: Any) -> dict[str, GroupConfig]:
+    """`current` with `patch` applied; ValueError/TypeError naming the first bad group or field."""
+    if not isinstance(patch, dict):
+        raise TypeError("the config must be a JSON object")
+    merged = {group: dataclasses.replace(config) for group, config in current.items()}
+    for group, fields in patch.items():
+        if group not in GROUPS:
+            raise ValueError(f"unknown config group: {group}")
+        if not isinstance(fields, dict):
+            raise TypeError(f"{group} must be a JSON object")
+        for name, value in fields.items():
+            _check_field(group, name, value)
+            setattr(merged[group], name, float(value) if name == "latency_ms" else value)
+    return merged
+
+
+def _config_json(config: dict[str, GroupConfig]) -> dict[str, Any]:
+    shown = {group: dataclasses.asdict(settings) for group, settings in config.items()}
+    for group in GROUPS:
+        if group != "charges":
+            del shown[group]["decline"]
+    return shown
+
+
+Work = Callable[[], Response]
+
+
+def _fail(failure: str, work: Work) -> tuple[Response | Reset, bool]:
+    """Answer as `failure` says; whether the work was done."""
+    if failure == "503":
+        return json_response(503, {"detail": "payments service unavailable"}), False
+    if failure == "reset_after_success":
+        work()  # the work is done, the answer is lost
+        return RESET, True
+    return RESET, False
+
+
+class Rejected(Exception):
+    """A request that fails validation; answered with `response` after latency and hang."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__(response.status)
+        self.response = response
+
+
+def _reject(status: int, detail: str) -> Rejected:
+    return Rejected(json_response(status, {"detail": detail}))
+
+
+def _json_object(request: Request) -> dict[str, Any]:
+    try:
+        body = request.json()
+    except ValueError:
+        raise _reject(422, "the body must be JSON") from None
+    if not isinstance(body, dict):
+        raise _reject(422, "the body must be a JSON object")
+    return body
+
+
+def _failing(config: GroupConfig, number: int, attempt: int) -> bool:
+    """Whether the group's failure rules hit this request (`number` in the group, `attempt` for its key)."""
+    return bool(
+        (config.fail_first and attempt <= config.fail_first) or (config.fail_every and number % config.fail_every == 0)
+    )
+
+
+class Stub:
+    """Config, counters and recorded charges and notifications of one stub process."""
+
+    def __init__(self) -> None:
+        self.connections_opened = 0
+        self.connections_open = 0
+        self.hanging = 0
+        self.epoch = 0  # bumped by reset: answers to requests from before it are not counted
+        self._clear()
+
+    def _clear(self) -> None:
+        self.config = {group: GroupConfig() for group in GROUPS}
+        self.requests: Counter[str] = Counter()
+        self.statuses: dict[str, Counter[str]] = {group: Counter() for group in GROUPS}
+        self.resets: Counter[str] = Counter()
+        self.attempts: dict[str, Counter[str]] = {group: Counter() for group in GROUPS}
+        self.charges: dict[str, dict[str, Any]] = {}
+        self.charges_created: Counter[str] = Counter()
+        self.notifications: deque[dict[str, Any]] = deque(maxlen=MAX_NOTIFICATION_RECORDS)
+        self.release = asyncio.Event()
+
+    def release_hung(self) -> None:
+        self.release.set()
+        self.release = asyncio.Event()
+
+    def reset(self) -> None:
+        self.release_hung()
+        self.epoch += 1
+        self.connections_opened = 0  # connections still open stay counted as open
+        self._clear()
+
+    def reconfigure(self, patch: Any) -> None:
+        self.config = merged_config(self.config, patch)
+        self.release_hung()
+
+    def stats(self) -> dict[str, Any]:
+        return {
+            "connections_opened": self.connections_opened,
+            "connections_open": self.connections_open,
+            "requests": {group: self.requests[group] for group in GROUPS},
+            "responses_by_status": {group: dict(self.statuses[group]) for group in GROUPS},
+            "resets": {group: self.resets[group] for group in GROUPS},
+            "hanging": self.hanging,
+            "charge_attempts_by_key": dict(self.attempts["charges"]),
+            "charges_created_by_key": dict(self.charges_created),
+            "notifications": list(self.notifications),
+            "rates_by_currency": dict(self.attempts["rates"]),
+        }
+
+    # connections
+
+    def connection_opened(self) -> None:
+        self.connections_opened += 1
+        self.connections_open += 1
+
+    def connection_closed(self) -> None:
+        self.connections_open -= 1
+
+    # the data API
+
+    async def handle(self, request: Request) -> Response | Reset:
+        route = (request.method, request.path)
+        if route == ("POST", "/charges"):
+            return await self._serve("charges", request, self._charge)
+        if request.method == "GET" and request.path.startswith("/rates/"):
+            return await self._serve("rates", request, self._rate)
+        if route == ("POST", "/notifications"):
+            return await self._serve("notifications", request, self._notification)
+        return json_response(404, {"detail": "Not Found"})
+
+    async def _serve(
+        self, group: str, request: Request, prepare: Callable[[Request], tuple[str, Work]]
+    ) -> Response | Reset:
+        """Count the request, apply the group's faults around its work, record what was answered."""
+        received_at = time.time()
+        epoch = self.epoch
+        config = self.config[group]
+        self.requests[group] += 1
+        number = self.requests[group]
+        record: dict[str, Any] | None = None
+        try:
+            key, work = prepare(request)
+        except Rejected as exc:
+            outcome = await self._faulty(config, number, 0, exc.response)
+        else:
+            self.attempts[group][key] += 1
+            attempt = self.attempts[group][key]
+            if group == "notifications":
+                record = {"order_id": int(key), "received_at": received_at, "attempt": attempt,
+                          "answered_status": None, "accepted": False}  # fmt: skip
+                self.notifications.append(record)
+            outcome = await self._faulty(config, number, attempt, work)
+        answer, worked = outcome
+        if epoch != self.epoch:
+            return answer
+        if isinstance(answer, Reset):
+            self.resets[group] += 1
+        else:
+            self.statuses[group][str(answer.status)] += 1
+        if record is not None:
+            record["answered_status"] = None if isinstance(answer, Reset) else answer.status
+            record["accepted"] = worked
+        return answer
+
+    async def _faulty(
+        self, config: GroupConfig, number: int, attempt: int, work: Work | Response
+    ) -> tuple[Response | Reset, bool]:
+        """The answer after latency, hang and failure rules, and whether the work was done.
+
+        `work` is a ready Response for a request that failed validation: it gets the latency and the
+        hang, not the failure rules (it has no key to count attempts by).
+        """
+        if config.latency_ms > 0:
+            await asyncio.sleep(config.latency_ms / 1000)
+        if config.hang:
+            await self._hang()
+            return json_response(503, {"detail": "released from a hang"}), False
+        if isinstance(work, Response):
+            return work, False
+        if _failing(config, number, attempt):
+            return _fail(config.failure, work)
+        if config.decline:
+            return json_response(402, {"detail": "card declined"}), False
+        return work(), True
+
+    async def _hang(self) -> None:
+        release = self.release
+        self.hanging += 1
+        try:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(release.wait(), HANG_LIMIT_S)
+        finally:
+            self.hanging -= 1
+
+    def _charge(self, request: Request) -> tuple[str, Work]:
+        key = request.headers.get("idempotency-key", "")
+        if not key:
+            raise _reject(400, "the Idempotency-Key header is required")
+        body = _json_object(request)
+        amount, currency, email = body.get("amount_cents"), body.get("currency"), body.get("customer_email")
+        if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
+            raise _reject(422, "amount_cents must be a positive integer")
+        if not isinstance(currency, str) or not currency:
+            raise _reject(422, "currency must be a non-empty string")
+        if not isinstance(email, str) or not email:
+            raise _reject(422, "customer_email must be a non-empty string")
+
+        def work() -> Response:
+            known = self.charges.get(key)
+            if known is not None:
+                return json_response(200, known)  # a replay: the same charge, not a new one
+            charge = {"id": f"ch_{secrets.token_hex(12)}", "status": "succeeded",
+                      "amount_cents": amount, "currency": currency}  # fmt: skip
+            self.charges[key] = charge
+            self.charges_created[key] += 1
+            return json_response(201, charge)
+
+        return key, work
+
+    def _rate(self, request: Request) -> tuple[str, Work]:
+        currency = request.path.removeprefix("/rates/")
+
+        def work() -> Response:
+            rate = RATES.get(currency)
+            if rate is None:
+                return json_response(404, {"detail": f"unknown currency: {currency}"})
+            return json_response(200, {"currency": currency, "rate": rate})
+
+        return currency, work
+
+    def _notification(self, request: Request) -> tuple[str, Work]:
+        body = _json_object(request)
+        order_id = body.get("order_id")
+        if isinstance(order_id, bool) or not isinstance(order_id, int):
+            raise _reject(422, "order_id must be an integer")
+        key = str(order_id)
+
+        def work() -> Response:
+            return json_response(202, {"accepted": True})
+
+        return key, work
+
+
+def _control_routes(stub: Stub) -> dict[tuple[str, str], Callable[[Request], Response]]:
+    def put_config(request: Request) -> Response:
+        try:
+            stub.reconfigure(request.json())
+        except (TypeError, ValueError) as exc:
+            return json_response(400, {"detail": str(exc)})
+        log.info("config: %s", _config_json(stub.config))
+        return json_response(200, _config_json(stub.config))
+
+    def reset(_: Request) -> Response:
+        stub.reset()
+        log.info("reset")
+        return json_response(200, {"status": "reset"})
+
+    return {
+        ("GET", "/health"): lambda _: json_response(200, {"status": "ok"}),
+        ("GET", "/stats"): lambda _: json_response(200, stub.stats()),
+        ("GET", "/config"): lambda _: json_response(200, _config_json(stub.config)),
+        ("PUT", "/config"): put_config,
+        ("POST", "/reset"): reset,
+    }
+
+
+async def _serve(ready_file: str) -> None:
+    stub = Stub()
+    data = HttpServer(stub.handle, on_open=stub.connection_opened, on_close=stub.connection_closed)
+    control = HttpServer(route_requests(_control_routes(stub)))
+    try:
+        port = await data.start()
+        control_port = await control.start()
+        log.info("listening on %s, control on %s", port, control_port)
+        await serve_until_terminated(ready_file, {"port": port, "control_port": control_port})
+    finally:
+        data.close()
+        control.close()
+        stub.release_hung()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m grader.infra.payments_stub")
+    parser.add_argument("--ready-file", required=True, help="where to write {port, control_port, pid}")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    run_child(_serve(args.ready_file))
+
+
+if __name__ == "__main__":
+    main()

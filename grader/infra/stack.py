@@ -1,0 +1,25 @@
+"""Everything a grade runs on, started together and torn down whatever happens."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from grader.infra.payments_stub import PaymentsStub, start_payments_stub
+from grader.infra.postgres import PostgresServer, postgres_server
+
+
+@dataclass(frozen=True)
+class Infrastructure:
+    """PostgreSQL (embedded or $DATABASE_URL) and the payments stub; proxies come per deployment."""
+
+    pg: PostgresServer
+    stub: PaymentsStub
+
+
+@contextlib.contextmanager
+def infrastructure(database_url: str | None = None) -> Iterator[Infrastructure]:
+    with postgres_server(database_url) as pg, start_payments_stub() as stub:
+        pg.seeded_template()  # seed once, up front: every deployment copies it
+        yield Infrastructure(pg=pg, stub=stub)

@@ -1,0 +1,117 @@
+"""Measuring over HTTP: closed-loop clients, event-loop lag through /health, orders, percentiles."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import random
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+import httpx
+
+from grader.kitdata import API_KEY
+from grader.runner.deploy import Deployment
+
+HEALTH_TIMEOUT = 15.0
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Nearest-rank percentile (q in 0..100); NaN for no values."""
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    rank = max(1, math.ceil(q / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+def summary(values: list[float]) -> dict[str, float]:
+    return {
+        "n": len(values),
+        "p50": round(percentile(values, 50), 2),
+        "p90": round(percentile(values, 90), 2),
+        "max": round(max(values), 2) if values else math.nan,
+    }
+
+
+@dataclass
+class Samples:
+    latencies_ms: list[float] = field(default_factory=list)
+    statuses: dict[int, int] = field(default_factory=dict)
+    errors: dict[str, int] = field(default_factory=dict)
+
+    def add(self, started: float, status: int | None, error: str | None = None) -> None:
+        self.latencies_ms.append((time.perf_counter() - started) * 1000)
+        if status is not None:
+            self.statuses[status] = self.statuses.get(status, 0) + 1
+        if error is not None:
+            self.errors[error] = self.errors.get(error, 0) + 1
+
+    def ok(self, status: int) -> int:
+        return self.statuses.get(status, 0)
+
+
+async def timed(samples: Samples, request: Awaitable[httpx.Response]) -> httpx.Response | None:
+    started = time.perf_counter()
+    try:
+        response = await request
+    except httpx.HTTPError as exc:
+        samples.add(started, None, type(exc).__name__)
+        return None
+    samples.add(started, response.status_code)
+    return response
+
+
+async def closed_loop(clients: int, duration: float, one: Callable[[int], Awaitable[None]]) -> None:
+    """`clients` workers each calling `one(worker)` back to back until `duration` seconds have passed."""
+    deadline = time.monotonic() + duration
+
+    async def worker(index: int) -> None:
+        while time.monotonic() < deadline:
+            await one(index)
+
+    await asyncio.gather(*(worker(i) for i in range(clients)))
+
+
+async def health_lag(client: httpx.AsyncClient, stop: asyncio.Event, interval: float = 0.02) -> Samples:
+    """GET /health one at a time until `stop`: its latency is the app's event-loop lag."""
+    samples = Samples()
+    while not stop.is_set():
+        await timed(samples, client.get("/health", timeout=HEALTH_TIMEOUT))
+        with_pause = interval - (samples.latencies_ms[-1] / 1000 if samples.latencies_ms else 0)
+        await asyncio.sleep(max(with_pause, 0.001))
+    return samples
+
+
+async def lag_during(client: httpx.AsyncClient, load: Awaitable[None], *, interval: float = 0.02) -> Samples:
+    """Run `load` while measuring /health; the lag samples taken while it ran."""
+    stop = asyncio.Event()
+    lag = asyncio.create_task(health_lag(client, stop, interval))
+    try:
+        await load
+    finally:
+        stop.set()
+    return await lag
+
+
+def app_client(url: str, *, timeout: float = 20.0, connections: int = 64) -> httpx.AsyncClient:
+    """A client on the app; each measuring role gets its own so they never queue behind each other."""
+    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+    return httpx.AsyncClient(base_url=url, timeout=httpx.Timeout(timeout), limits=limits)
+
+
+class OrderMaker:
+    """Valid orders for products with plenty of stock, never the same product twice in one probe."""
+
+    def __init__(self, deployment: Deployment, seed: int = 7) -> None:
+        rows = deployment.query("SELECT id FROM products WHERE stock >= 500 ORDER BY id")
+        self._free = [int(r[0]) for r in rows]
+        random.Random(seed).shuffle(self._free)
+
+    def body(self) -> dict[str, object]:
+        product = self._free.pop()
+        return {"customer_email": f"probe{product}@example.org", "items": [{"product_id": product, "quantity": 1}]}
+
+    async def place(self, client: httpx.AsyncClient, samples: Samples) -> httpx.Response | None:
+        return await timed(samples, client.post("/orders", json=self.body(), headers={"X-API-Key": API_KEY}))

@@ -1,0 +1,59 @@
+"""n-plus-one: statements per GET /customers/{email}/orders must not grow with the number of orders."""
+
+from __future__ import annotations
+
+import httpx
+
+from grader.probes._base import ProbeResult, ProbeTarget, above, inconclusive
+from grader.runner.deploy import Deployment
+
+BUG = "n-plus-one"
+METRIC = "statements_per_extra_order"
+SMALL, LARGE = 2, 22
+LIMIT = 0.5
+
+
+def _customer_with_orders(deployment: Deployment, email: str, orders: int) -> None:
+    with deployment.sql() as conn, conn.cursor() as cur:
+        cur.execute("INSERT INTO customers (email, name) VALUES (%s, 'probe') RETURNING id", (email,))
+        (customer,) = cur.fetchone()  # type: ignore[misc]
+        for n in range(orders):
+            cur.execute(
+                "INSERT INTO orders (customer_id, status, total_cents, payment_id) "
+                "VALUES (%s, 'paid', 0, %s) RETURNING id",
+                (customer, f"ch_probe_{n}"),
+            )
+            (order,) = cur.fetchone()  # type: ignore[misc]
+            cur.execute(
+                "INSERT INTO order_items (order_id, product_id, quantity, unit_price_cents) "
+                "SELECT %s, id, 1, price_cents FROM products WHERE id IN (%s, %s)",
+                (order, 1 + n, 101 + n),
+            )
+
+
+def _statements(deployment: Deployment, client: httpx.Client, email: str) -> tuple[int, int]:
+    client.get(f"/customers/{email}/orders")  # warm caches: prepared statements, type introspection
+    deployment.proxy.reset()
+    response = client.get(f"/customers/{email}/orders")
+    return response.status_code, int(deployment.proxy.stats()["statements"])
+
+
+def probe(target: ProbeTarget) -> ProbeResult:
+    with target.deploy() as deployment:
+        _customer_with_orders(deployment, "few-orders@example.org", SMALL)
+        _customer_with_orders(deployment, "many-orders@example.org", LARGE)
+        with httpx.Client(base_url=deployment.url, timeout=20.0) as client:
+            small_status, small = _statements(deployment, client, "few-orders@example.org")
+            large_status, large = _statements(deployment, client, "many-orders@example.org")
+    evidence = {
+        f"statements_for_{SMALL}_orders": small,
+        f"statements_for_{LARGE}_orders": large,
+        "statuses": [small_status, large_status],
+    }
+    if (small_status, large_status) != (200, 200):
+        return inconclusive(
+            BUG, METRIC, f"GET /customers/{{email}}/orders answered {small_status}/{large_status}", evidence
+        )
+    return above(
+        BUG, METRIC, (large - small) / (LARGE - SMALL), LIMIT, evidence, what="extra statements per extra order"
+    )

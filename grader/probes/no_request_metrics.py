@@ -1,0 +1,78 @@
+"""no-request-metrics: /metrics exposes a request-duration histogram labelled by route template."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+from prometheus_client.parser import text_string_to_metric_families
+
+from grader.probes._base import ProbeResult, ProbeTarget, verdict
+
+BUG = "no-request-metrics"
+METRIC = "histogram_count_delta"
+REQUESTS = 30
+TEMPLATE = re.compile(r"^/products/\{[^}]+\}$")
+RAW_PATH = re.compile(r"^/products/\d+$")
+
+
+def _route_counts(text: str) -> tuple[float, bool]:
+    """Sum of histogram `_count` samples for GET on the product route template; whether raw paths appear."""
+    total, raw_paths = 0.0, False
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            values = set(sample.labels.values())
+            raw_paths |= any(RAW_PATH.match(v) for v in values)
+            if (
+                family.type == "histogram"
+                and sample.name.endswith("_count")
+                and "GET" in values
+                and any(TEMPLATE.match(v) for v in values)
+            ):
+                total += sample.value
+    return total, raw_paths
+
+
+def probe(target: ProbeTarget) -> ProbeResult:
+    evidence: dict[str, object] = {"requests": REQUESTS}
+    with target.deploy() as deployment, httpx.Client(base_url=deployment.url, timeout=20.0) as client:
+        first = client.get("/metrics")
+        evidence["metrics_status"] = first.status_code
+        if first.status_code != 200:
+            return ProbeResult(
+                BUG,
+                "present",
+                METRIC,
+                0.0,
+                f"present when < {REQUESTS}",
+                f"GET /metrics answered {first.status_code}",
+                evidence,
+            )
+        for product_id in range(1, REQUESTS + 1):
+            client.get(f"/products/{product_id}")
+        second = client.get("/metrics")
+    try:
+        before, _ = _route_counts(first.text)
+        after, raw_paths = _route_counts(second.text)
+    except ValueError as exc:
+        return ProbeResult(
+            BUG,
+            "present",
+            METRIC,
+            0.0,
+            f"present when < {REQUESTS}",
+            f"/metrics is not Prometheus text: {exc}",
+            evidence,
+        )
+    delta = after - before
+    evidence |= {
+        "content_type": second.headers.get("content-type"),
+        "count_before": before,
+        "count_after": after,
+        "raw_paths_as_labels": raw_paths,
+    }
+    outcome = verdict(delta < REQUESTS or raw_paths)
+    message = f"the GET /products/{{id}} histogram counted {delta:g} of {REQUESTS} requests"
+    if raw_paths:
+        message += "; raw paths are used as label values (unbounded cardinality)"
+    return ProbeResult(BUG, outcome, METRIC, delta, f"present when < {REQUESTS}", message, evidence)

@@ -1,0 +1,63 @@
+"""no-upstream-retry: a transient 503 must be retried with the same Idempotency-Key, never double-charged."""
+
+from __future__ import annotations
+
+import asyncio
+
+from grader.probes._base import ProbeResult, ProbeTarget, verdict
+from grader.probes._measure import OrderMaker, Samples, app_client, summary
+
+BUG = "no-upstream-retry"
+METRIC = "success_rate"
+ORDERS = 10
+LIMIT = 0.9
+
+
+def probe(target: ProbeTarget) -> ProbeResult:
+    with target.deploy() as deployment:
+        maker = OrderMaker(deployment)
+        deployment.stub.configure(charges={"fail_first": 1, "failure": "503"})
+        transient = asyncio.run(_orders(deployment.url, maker, ORDERS))
+        transient_stats = deployment.stub.stats()
+        deployment.stub.reset()
+        deployment.stub.configure(charges={"fail_first": 1, "failure": "reset_after_success"})
+        lost = asyncio.run(_orders(deployment.url, maker, 3))
+        lost_stats = deployment.stub.stats()
+    charged = [*transient_stats["charges_created_by_key"].values(), *lost_stats["charges_created_by_key"].values()]
+    double_charged = sum(count > 1 for count in charged)
+    rate = transient.ok(201) / ORDERS
+    evidence = {
+        "first_attempt_503": {
+            "orders": ORDERS,
+            "statuses": transient.statuses,
+            "order_ms": summary(transient.latencies_ms),
+            "attempts_per_key": sorted(transient_stats["charge_attempts_by_key"].values()),
+        },
+        "first_response_lost": {
+            "orders": 3,
+            "statuses": lost.statuses,
+            "charges_per_key": sorted(lost_stats["charges_created_by_key"].values()),
+        },
+        "keys_charged_twice": double_charged,
+    }
+    present = rate < LIMIT or double_charged > 0
+    message = f"{transient.ok(201)} of {ORDERS} orders succeeded when the first charge attempt got 503"
+    if double_charged:
+        message += f"; {double_charged} Idempotency-Keys charged more than once"
+    return ProbeResult(
+        BUG,
+        verdict(present),
+        METRIC,
+        rate,
+        f"present when < {LIMIT} or any key charged twice",
+        message,
+        evidence,
+    )
+
+
+async def _orders(url: str, maker: OrderMaker, count: int) -> Samples:
+    samples = Samples()
+    async with app_client(url) as client:
+        for _ in range(count):
+            await maker.place(client, samples)
+    return samples

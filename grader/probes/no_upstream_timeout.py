@@ -1,0 +1,54 @@
+"""no-upstream-timeout: with the payments API hanging, an order must still be answered, and rolled back."""
+
+from __future__ import annotations
+
+import asyncio
+
+from grader.kitdata import API_KEY
+from grader.probes._base import ProbeResult, ProbeTarget, verdict
+from grader.probes._measure import OrderMaker, Samples, app_client, summary, timed
+
+BUG = "no-upstream-timeout"
+METRIC = "unanswered_orders"
+ORDERS = 3
+WAIT_S = 15.0
+
+
+def probe(target: ProbeTarget) -> ProbeResult:
+    with target.deploy() as deployment:
+        maker = OrderMaker(deployment)
+        bodies = [maker.body() for _ in range(ORDERS)]
+        products = [item["product_id"] for body in bodies for item in body["items"]]  # type: ignore[attr-defined]
+        stock_before = deployment.query("SELECT id, stock FROM products WHERE id = ANY(%s) ORDER BY id", products)
+        deployment.stub.configure(charges={"hang": True})
+        samples = asyncio.run(_orders(deployment.url, bodies))
+        stock_after = deployment.query("SELECT id, stock FROM products WHERE id = ANY(%s) ORDER BY id", products)
+    unanswered = sum(samples.errors.values())
+    evidence = {
+        "orders": ORDERS,
+        "wait_s": WAIT_S,
+        "statuses": samples.statuses,
+        "unanswered": samples.errors,
+        "answer_ms": summary(samples.latencies_ms),
+        "stock_unchanged": stock_before == stock_after,
+    }
+    outcome = verdict(unanswered > 0)
+    message = (
+        f"{unanswered} of {ORDERS} orders unanswered after {WAIT_S:.0f} s while payments hang"
+        if unanswered
+        else f"all {ORDERS} orders answered (statuses {samples.statuses}) while payments hang"
+    )
+    if not unanswered and stock_before != stock_after:
+        outcome, message = "present", message + ", but stock was not restored"
+    return ProbeResult(
+        BUG, outcome, METRIC, float(unanswered), "present when any order is unanswered after 15 s", message, evidence
+    )
+
+
+async def _orders(url: str, bodies: list[dict[str, object]]) -> Samples:
+    samples = Samples()
+    async with app_client(url, timeout=WAIT_S) as client:
+        await asyncio.gather(
+            *(timed(samples, client.post("/orders", json=body, headers={"X-API-Key": API_KEY})) for body in bodies)
+        )
+    return samples

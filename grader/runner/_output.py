@@ -1,0 +1,46 @@
+"""Capture a child's output into a file, up to a size cap, without ever blocking the child."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import IO
+
+
+class CappedLog:
+    """Drains a pipe on a thread; keeps the first `cap` bytes in `path` and counts the rest."""
+
+    def __init__(self, pipe: IO[bytes], path: Path, cap: int) -> None:
+        self.path = path
+        self.cap = cap
+        self.written = 0
+        self.discarded = 0
+        self._pipe = pipe
+        self._thread = threading.Thread(target=self._drain, name=f"log:{path.name}", daemon=True)
+        self._thread.start()
+
+    def _drain(self) -> None:
+        with self.path.open("wb") as out:
+            while chunk := self._pipe.read1(65536):  # type: ignore[attr-defined]
+                room = self.cap - self.written
+                if room > 0:
+                    out.write(chunk[:room])
+                    out.flush()
+                    self.written += min(room, len(chunk))
+                self.discarded += max(0, len(chunk) - max(room, 0))
+        self._pipe.close()
+
+    def join(self, timeout: float) -> None:
+        self._thread.join(timeout)
+
+    def text(self) -> str:
+        try:
+            return self.path.read_text(errors="replace")
+        except OSError:
+            return ""
+
+    def tail(self, lines: int = 30) -> str:
+        body = "\n".join(self.text().splitlines()[-lines:])
+        if self.discarded:
+            body += f"\n[... {self.discarded} more bytes of output discarded past the {self.cap}-byte cap]"
+        return body

@@ -1,0 +1,34 @@
+"""A private copy of a submission: the grader never runs, writes to or leaves anything in the original."""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+IGNORED = shutil.ignore_patterns(
+    ".git", ".venv", "venv", "__pycache__", "*.pyc", ".mypy_cache", ".ruff_cache", ".pytest_cache", "node_modules"
+)
+
+
+class SubmissionError(ValueError):
+    """The submission cannot be graded as given (one-line reason)."""
+
+
+@contextlib.contextmanager
+def private_copy(source: Path) -> Iterator[Path]:
+    """Copy the submission's app into a temp directory removed on exit; yield the copy's root."""
+    source = source.resolve()
+    if not source.is_dir():
+        raise SubmissionError(f"{source} is not a directory")
+    if not (source / "app" / "main.py").is_file():
+        raise SubmissionError(f"{source} has no app/main.py (the app must be importable as app.main:app)")
+    root = Path(tempfile.mkdtemp(prefix="kit-sub-"))
+    try:
+        copy = root / "submission"
+        shutil.copytree(source, copy, ignore=IGNORED, symlinks=True)
+        yield copy
+    finally:
+        shutil.rmtree(root, ignore_errors=True)

@@ -1,0 +1,79 @@
+"""The bug catalogue is complete and every id leads to its whole story."""
+
+from __future__ import annotations
+
+import importlib
+import re
+from pathlib import Path
+
+from grader.catalogue import load_catalogue
+
+ROOT = Path(__file__).resolve().parents[1]
+EXPECTED = {
+    "sync-db-driver",
+    "no-connection-pool",
+    "missing-await",
+    "cpu-bound-in-async",
+    "blocking-sleep",
+    "no-upstream-timeout",
+    "no-upstream-retry",
+    "http-client-per-request",
+    "n-plus-one",
+    "sync-bridge-deadlock",
+    "connection-leak-on-error",
+    "no-input-validation",
+    "no-request-metrics",
+    "resources-outside-lifespan",
+    "notification-inline",
+}
+
+
+def test_catalogue_lists_every_injected_bug_once() -> None:
+    """The fourteen bugs of the brief plus notification-inline, no more, no fewer."""
+    assert set(load_catalogue().ids) == EXPECTED
+    assert len(load_catalogue().ids) == len(EXPECTED)
+
+
+def test_every_bug_has_one_of_the_five_categories() -> None:
+    """Each bug scores into one of the seed's five scorecard categories, and every category is used."""
+    catalogue = load_catalogue()
+    assert len(catalogue.categories) == 5
+    assert {bug.category for bug in catalogue.bugs} == set(catalogue.categories)
+
+
+def test_every_bug_has_a_probe_module() -> None:
+    """`grader/probes/<id>.py` exists and exposes `probe`."""
+    for bug in load_catalogue().bugs:
+        module = importlib.import_module(f"grader.probes.{bug.module}")
+        assert callable(module.probe), bug.id
+        assert bug.id == module.BUG
+
+
+def test_every_bug_points_at_a_file_of_the_exercise() -> None:
+    """The `where` of each entry names files that exist in exercise/."""
+    for bug in load_catalogue().bugs:
+        paths = re.findall(r"exercise/[\w/]+\.py", bug.where)
+        assert paths, bug.id
+        for path in paths:
+            assert (ROOT / path).is_file(), f"{bug.id}: {path}"
+
+
+def test_every_bug_documents_fix_alternatives_and_detection() -> None:
+    """A reviewer reading an entry learns the symptom, the detection, the fix and what else counts."""
+    for bug in load_catalogue().bugs:
+        for text in (bug.title, bug.symptom, bug.detection, bug.metric, bug.threshold, bug.fix):
+            assert text.strip(), bug.id
+        assert bug.alternative_fixes, bug.id
+
+
+def test_exercise_has_no_comment_pointing_at_a_bug() -> None:
+    """The flaws must look like honest mistakes: no bug id or tell-tale word in the exercise's source."""
+    tells = re.compile(
+        r"FIXME|TODO|XXX|HACK|bug|leak|N\+1|n\+1|blocking|deadlock|not awaited|never awaited", re.IGNORECASE
+    )
+    ids = load_catalogue().ids
+    for path in (ROOT / "exercise").rglob("*.py"):
+        text = path.read_text()
+        assert not tells.search(text), f"{path}: {tells.search(text)}"
+        for bug_id in ids:
+            assert bug_id not in text, f"{path} names {bug_id}"
