@@ -1,7 +1,9 @@
 """blocking-sleep: time.sleep in a retry back-off stalls the loop whenever the payments API flakes.
 
 Measured as a difference, so CPU stalls that happen with or without failures (another bug) cancel out:
-the longest /health stall while orders meet reset connections, minus the same with a healthy API.
+the 5th-longest /health stall while every charge meets two reset connections before it succeeds, minus
+the same with a healthy API. The 5th-longest ignores a few stalls of the noisy machine; a back-off that
+blocks stalls the loop twice for every one of the orders.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from grader.probes._measure import OrderMaker, Samples, app_client, lag_during, 
 BUG = "blocking-sleep"
 METRIC = "extra_stall_ms"
 ORDERS = 6
+RESETS_PER_CHARGE = 2
+RANK = 5
 LIMIT_MS = 150
 
 
@@ -21,25 +25,26 @@ def probe(target: ProbeTarget) -> ProbeResult:
     with target.deploy() as deployment:
         maker = OrderMaker(deployment)
         healthy_orders, healthy_lag = asyncio.run(_sequential_orders(deployment.url, maker))
-        deployment.stub.configure(charges={"fail_first": 1, "failure": "reset"})
+        deployment.stub.configure(charges={"fail_first": RESETS_PER_CHARGE, "failure": "reset"})
         flaky_orders, flaky_lag = asyncio.run(_sequential_orders(deployment.url, maker))
     evidence = {
         "orders_each_phase": ORDERS,
         "healthy": {"order_statuses": healthy_orders.statuses, "health_ms": summary(healthy_lag.latencies_ms)},
-        "first_attempt_reset": {"order_statuses": flaky_orders.statuses, "health_ms": summary(flaky_lag.latencies_ms)},
+        "two_resets_per_charge": {
+            "order_statuses": flaky_orders.statuses,
+            "health_ms": summary(flaky_lag.latencies_ms),
+        },
     }
     if healthy_orders.ok(201) < ORDERS // 2 or not healthy_lag.latencies_ms or not flaky_lag.latencies_ms:
         return inconclusive(BUG, METRIC, "orders fail with a healthy payments API", evidence)
-    extra = max(flaky_lag.latencies_ms) - max(healthy_lag.latencies_ms)
-    return above(
-        BUG,
-        METRIC,
-        extra,
-        LIMIT_MS,
-        evidence,
-        unit=" ms",
-        what="longest /health stall with retried charges minus without",
-    )
+    extra = _ranked(flaky_lag.latencies_ms) - _ranked(healthy_lag.latencies_ms)
+    what = f"{RANK}th-longest /health stall with retried charges minus without"
+    return above(BUG, METRIC, extra, LIMIT_MS, evidence, unit=" ms", what=what)
+
+
+def _ranked(latencies: list[float]) -> float:
+    ordered = sorted(latencies, reverse=True)
+    return ordered[min(RANK, len(ordered)) - 1]
 
 
 async def _sequential_orders(url: str, maker: OrderMaker) -> tuple[Samples, Samples]:

@@ -104,6 +104,10 @@ def run_app(
     app: AppProcess | None = None
     try:
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        # uvicorn wraps an inherited fd as AF_UNIX, so asyncio never disables Nagle on accepted
+        # connections and every answer would wait ~40 ms for a delayed ACK. Accepted sockets inherit
+        # TCP_NODELAY from the listener on Linux.
+        listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         listener.bind(("127.0.0.1", 0))
         listener.listen(1024)
         port = listener.getsockname()[1]

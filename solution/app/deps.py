@@ -13,7 +13,7 @@ from typing import Annotated, cast
 import anyio
 import httpx
 from fastapi import Depends, Request
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.bulkhead import Bulkhead
 from app.config import Settings
@@ -26,7 +26,9 @@ from app.security import VerifiedKey, api_key_header, verify_api_key
 class Resources:
     settings: Settings
     engine: AsyncEngine
-    sessionmaker: async_sessionmaker[AsyncSession]
+    read_engine: AsyncEngine  # the same pool in autocommit: a read costs one round trip, no BEGIN/ROLLBACK
+    sessionmaker: async_sessionmaker[AsyncSession]  # transactional: writes
+    read_sessionmaker: async_sessionmaker[AsyncSession]  # autocommit ORM reads
     http: httpx.AsyncClient  # the one client for the payments API: shared pool, shared keep-alive
     payments: PaymentsClient
     notifier: Notifier
@@ -34,43 +36,70 @@ class Resources:
     order_slots: Bulkhead
 
 
-def get_resources(request: Request) -> Resources:
-    return cast(Resources, request.app.state.resources)
+def _resources(request: Request) -> Resources:
+    try:
+        return cast(Resources, request.app.state.resources)
+    except AttributeError:
+        raise RuntimeError("the app's resources are missing: its lifespan did not run") from None
+
+
+# Dependencies are `async def` on purpose: FastAPI runs a plain `def` dependency in its threadpool,
+# a thread hop per call for what is an attribute lookup. The database ones, on every request, read
+# the app state directly rather than through one more dependency level.
+async def get_resources(request: Request) -> Resources:
+    return _resources(request)
 
 
 ResourcesDep = Annotated[Resources, Depends(get_resources)]
 
 
-async def get_session(resources: ResourcesDep) -> AsyncIterator[AsyncSession]:
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     # A connection is borrowed on first use and returned when the session closes, on every path.
-    async with resources.sessionmaker() as session:
+    async with _resources(request).sessionmaker() as session:
         yield session
 
 
-def get_settings(resources: ResourcesDep) -> Settings:
+async def get_read_session(request: Request) -> AsyncIterator[AsyncSession]:
+    async with _resources(request).read_sessionmaker() as session:
+        yield session
+
+
+async def get_read_connection(request: Request) -> AsyncIterator[AsyncConnection]:
+    async with _resources(request).read_engine.connect() as connection:
+        yield connection
+
+
+async def get_settings(resources: ResourcesDep) -> Settings:
     return resources.settings
 
 
-def get_payments(resources: ResourcesDep) -> PaymentsClient:
+async def get_payments(resources: ResourcesDep) -> PaymentsClient:
     return resources.payments
 
 
-def get_notifier(resources: ResourcesDep) -> Notifier:
+async def get_notifier(resources: ResourcesDep) -> Notifier:
     return resources.notifier
+
+
+async def get_order_slots(resources: ResourcesDep) -> Bulkhead:
+    return resources.order_slots
 
 
 # scope="function": the session closes (its connection back in the pool) as soon as the endpoint
 # returns, not after the response has been serialized and sent.
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session, scope="function")]
+ReadConnectionDep = Annotated[AsyncConnection, Depends(get_read_connection, scope="function")]  # Core reads
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 PaymentsDep = Annotated[PaymentsClient, Depends(get_payments)]
 NotifierDep = Annotated[Notifier, Depends(get_notifier)]
+OrderSlotsDep = Annotated[Bulkhead, Depends(get_order_slots)]
 
 
 async def get_api_key(
-    presented: Annotated[str | None, Depends(api_key_header)], session: SessionDep, resources: ResourcesDep
+    presented: Annotated[str | None, Depends(api_key_header)], resources: ResourcesDep
 ) -> VerifiedKey:
-    return await verify_api_key(presented, session, resources.hash_limiter)
+    return await verify_api_key(presented, resources.read_engine, resources.hash_limiter)
 
 
 ApiKeyDep = Annotated[VerifiedKey, Depends(get_api_key)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
@@ -15,6 +15,20 @@ from app.payments import PaymentsClient
 from app.schemas import OrderCreate, OrderItemPublic, OrderPublic
 from app.security import VerifiedKey
 
+# Statements run on most requests, built once with bind parameters: no per-request query building.
+_ORDER_WITH_EMAIL = (
+    select(Order, Customer.email)
+    .join(Order.customer)
+    .where(Order.id == bindparam("order_id"))
+    .options(selectinload(Order.items))
+)
+_CUSTOMER_ID = select(Customer.id).where(Customer.email == bindparam("email"))
+_CUSTOMER_ORDERS = (
+    select(Order)
+    .where(Order.customer_id == bindparam("customer_id"))
+    .order_by(Order.created_at.desc(), Order.id.desc())
+    .options(selectinload(Order.items))  # one IN query for every order's items: no N+1
+)
 # Bulk UPDATEs through the session: nothing in the identity map to keep in step, so skip that work.
 _NO_SYNC = {"synchronize_session": False}
 
@@ -76,15 +90,14 @@ async def _customer_id(session: AsyncSession, email: str) -> int:
     A plain lookup first: a returning customer's row is then never locked, so their concurrent orders
     don't queue behind each other's payment call (ON CONFLICT DO UPDATE would lock it).
     """
-    lookup = select(Customer.id).where(Customer.email == email)
-    customer_id = await session.scalar(lookup)
+    customer_id = await session.scalar(_CUSTOMER_ID, {"email": email})
     if customer_id is None:
         customer_id = await session.scalar(
             pg_insert(Customer).values(email=email).on_conflict_do_nothing(index_elements=[Customer.email])
             .returning(Customer.id)
         )
     if customer_id is None:  # a concurrent order created this customer first; it is committed now
-        customer_id = await session.scalar(lookup)
+        customer_id = await session.scalar(_CUSTOMER_ID, {"email": email})
     if customer_id is None:
         raise RuntimeError(f"customer {email} vanished")
     return customer_id
@@ -109,14 +122,7 @@ async def _take_stock(session: AsyncSession, product_id: int, quantity: int) -> 
 
 async def load_order(session: AsyncSession, order_id: int) -> OrderPublic:
     """One order with its items (two queries: the order with its customer's e-mail, then the items)."""
-    row = (
-        await session.execute(
-            select(Order, Customer.email)
-            .join(Order.customer)
-            .where(Order.id == order_id)
-            .options(selectinload(Order.items))
-        )
-    ).one_or_none()
+    row = (await session.execute(_ORDER_WITH_EMAIL, {"order_id": order_id})).one_or_none()
     if row is None:
         raise NotFound(f"order {order_id} not found")
     order, email = row
@@ -125,13 +131,8 @@ async def load_order(session: AsyncSession, order_id: int) -> OrderPublic:
 
 async def load_customer_orders(session: AsyncSession, email: str) -> list[OrderPublic]:
     """A customer's orders, newest first, in a constant three queries however many orders there are."""
-    customer_id = await session.scalar(select(Customer.id).where(Customer.email == email))
+    customer_id = await session.scalar(_CUSTOMER_ID, {"email": email})
     if customer_id is None:
         raise NotFound(f"customer {email} not found")
-    orders = await session.scalars(
-        select(Order)
-        .where(Order.customer_id == customer_id)
-        .order_by(Order.created_at.desc(), Order.id.desc())
-        .options(selectinload(Order.items))  # one IN query for every order's items: no N+1
-    )
+    orders = await session.scalars(_CUSTOMER_ORDERS, {"customer_id": customer_id})
     return [OrderPublic.from_order(order, email) for order in orders]

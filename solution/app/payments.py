@@ -46,7 +46,7 @@ class PaymentsClient:
     def __init__(self, http: httpx.AsyncClient, settings: Settings) -> None:
         self._http = http
         self._settings = settings
-        self._rates: dict[str, tuple[Decimal, float]] = {}  # currency -> (rate, expires at, monotonic)
+        self._rates: dict[str, tuple[Decimal, float]] = {}  # currency -> (rate, expiry on the monotonic clock)
 
     async def charge(self, amount_cents: int, customer_email: str, idempotency_key: str) -> str:
         """Charge `amount_cents` USD and return the payment id.

@@ -1,8 +1,10 @@
+"""A customer's order history."""
+
 from __future__ import annotations
 
 from fastapi import APIRouter
 
-from app.deps import SessionDep
+from app.deps import ReadSessionDep
 from app.orders import load_customer_orders
 from app.schemas import CustomerOrdersPublic
 
@@ -10,5 +12,5 @@ router = APIRouter(prefix="/customers", tags=["customers"])
 
 
 @router.get("/{email}/orders")
-async def customer_orders(email: str, session: SessionDep) -> CustomerOrdersPublic:
+async def customer_orders(email: str, session: ReadSessionDep) -> CustomerOrdersPublic:
     return CustomerOrdersPublic(customer_email=email, orders=await load_customer_orders(session, email))

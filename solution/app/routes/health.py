@@ -1,3 +1,5 @@
+"""Liveness."""
+
 from __future__ import annotations
 
 from typing import Literal

@@ -1,3 +1,5 @@
+"""Orders: placing one (authenticated) and reading one, optionally converted to another currency."""
+
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
@@ -5,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from app.deps import ApiKeyDep, NotifierDep, PaymentsDep, ResourcesDep, SessionDep
+from app.deps import ApiKeyDep, NotifierDep, OrderSlotsDep, PaymentsDep, ReadSessionDep, SessionDep
 from app.notifications import Notification
 from app.orders import load_order, place_order
 from app.schemas import BigIntId, ConvertedTotal, CurrencyCode, OrderCreate, OrderPublic
@@ -23,10 +25,11 @@ async def create_order(
     session: SessionDep,
     payments: PaymentsDep,
     notifier: NotifierDep,
-    resources: ResourcesDep,
+    order_slots: OrderSlotsDep,
 ) -> OrderPublic:
-    # The bulkhead keeps a hanging payments API from holding every pooled connection.
-    async with resources.order_slots.slot():
+    # At most `orders_max_concurrency` orders hold a connection while the payments API answers, so a
+    # hanging provider cannot take the whole pool from the reads.
+    async with order_slots.slot():
         order = await place_order(session, payments, body, api_key)
     # Committed: confirm without making the customer wait for (or fail on) the notification.
     notifier.enqueue(Notification(order.id, order.customer_email, order.total_cents))
@@ -36,7 +39,7 @@ async def create_order(
 @router.get("/{order_id}")
 async def get_order(
     order_id: BigIntId,
-    session: SessionDep,
+    session: ReadSessionDep,
     payments: PaymentsDep,
     currency: Annotated[CurrencyCode | None, Query(description="ISO 4217 code, e.g. EUR")] = None,
 ) -> OrderPublic:
