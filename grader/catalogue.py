@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import functools
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 CATALOGUE_PATH = Path(__file__).with_name("catalogue.toml")
 
@@ -20,10 +22,24 @@ class Bug:
     symptom: str
     detection: str
     metric: str
-    threshold: str
+    threshold: float
+    present_when: Literal["above", "below"]
+    unit: str
+    threshold_note: str
+    measured: Mapping[str, float]
     fix: str
     alternative_fixes: tuple[str, ...]
     supporting_evidence: tuple[str, ...]
+
+    def crosses(self, value: float) -> bool:
+        """Whether a measured `value` of the metric means the bug is present."""
+        return value > self.threshold if self.present_when == "above" else value < self.threshold
+
+    @property
+    def threshold_text(self) -> str:
+        rule = f"present when {self.metric} {'>' if self.present_when == 'above' else '<'} {self.threshold:g}"
+        rule += f" {self.unit}" if self.unit else ""
+        return f"{rule}; {self.threshold_note}" if self.threshold_note else rule
 
     @property
     def module(self) -> str:
@@ -53,11 +69,15 @@ def load_catalogue(path: Path = CATALOGUE_PATH) -> Catalogue:
     categories = tuple(data["categories"])
     bugs = []
     for entry in data["bug"]:
+        fields = {key: value for key, value in entry.items() if key not in {"alternative_fixes", "supporting_evidence"}}
+        fields.setdefault("threshold_note", "")
         bug = Bug(
-            **{key: value for key, value in entry.items() if key not in {"alternative_fixes", "supporting_evidence"}},
+            **fields,
             alternative_fixes=tuple(entry.get("alternative_fixes", ())),
             supporting_evidence=tuple(entry.get("supporting_evidence", ())),
         )
+        if bug.present_when not in ("above", "below"):
+            raise ValueError(f"{path}: bug {bug.id}: present_when must be 'above' or 'below'")
         if bug.category not in categories:
             raise ValueError(f"{path}: bug {bug.id} has unknown category {bug.category!r}")
         bugs.append(bug)

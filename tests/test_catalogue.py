@@ -61,9 +61,22 @@ def test_every_bug_points_at_a_file_of_the_exercise() -> None:
 def test_every_bug_documents_fix_alternatives_and_detection() -> None:
     """A reviewer reading an entry learns the symptom, the detection, the fix and what else counts."""
     for bug in load_catalogue().bugs:
-        for text in (bug.title, bug.symptom, bug.detection, bug.metric, bug.threshold, bug.fix):
+        for text in (bug.title, bug.symptom, bug.detection, bug.metric, bug.fix):
             assert text.strip(), bug.id
         assert bug.alternative_fixes, bug.id
+
+
+def test_every_threshold_sits_between_the_exercise_and_the_solution() -> None:
+    """The recorded measurements fall on either side of the threshold: the exercise present, the solution fixed."""
+    for bug in load_catalogue().bugs:
+        assert bug.crosses(bug.measured["exercise"]), bug.id
+        assert not bug.crosses(bug.measured["solution"]), bug.id
+
+
+def test_probes_report_the_metric_the_catalogue_names() -> None:
+    """A probe's METRIC is the catalogue's `metric`, so reports and catalogue speak of the same number."""
+    for bug in load_catalogue().bugs:
+        assert bug.metric == importlib.import_module(f"grader.probes.{bug.module}").METRIC, bug.id
 
 
 def test_exercise_has_no_comment_pointing_at_a_bug() -> None:

@@ -53,7 +53,7 @@ def test_seed_is_deterministic(infra: Infrastructure) -> None:
     digest = (
         "SELECT md5(string_agg(t::text, ',' ORDER BY t::text)) FROM "
         "(SELECT id, sku, price_cents, stock FROM products"
-        " UNION ALL SELECT id, customer_id, total_cents, 0 FROM orders) t"
+        " UNION ALL SELECT id, customer_id::text, total_cents, 0 FROM orders) t"
     )
     first = _rows(infra, infra.pg.seeded_template(), digest)
     fresh = infra.pg.create_database()

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from grader.catalogue import load_catalogue
 from grader.infra.stack import Infrastructure
 from grader.runner.deploy import Deployment, deploy
 
@@ -46,23 +47,27 @@ def verdict(present: bool) -> Verdict:
     return "present" if present else "fixed"
 
 
-def above(
-    bug_id: str, metric: str, value: float, limit: float, evidence: dict[str, Any], *, unit: str = "", what: str = ""
+def judge(
+    bug_id: str, value: float, evidence: dict[str, Any], *, what: str, problems: Sequence[str] = ()
 ) -> ProbeResult:
-    """`present` when `value` exceeds `limit`, else `fixed`."""
-    verdict: Verdict = "present" if value > limit else "fixed"
-    shown = f"{value:.3g}{unit}"
-    relation = ">" if value > limit else "≤"
+    """The verdict for a measured `value` against the catalogue's threshold for `bug_id`.
+
+    `problems` are further symptoms the probe saw (a lost notification, a double charge): any makes the
+    bug present whatever the number says.
+    """
+    bug = load_catalogue().bug(bug_id)
+    crossed = bug.crosses(value)
+    unit = f" {bug.unit}" if bug.unit else ""
+    relation = {("above", True): ">", ("above", False): "≤", ("below", True): "<", ("below", False): "≥"}[
+        (bug.present_when, crossed)
+    ]
+    message = f"{what} = {value:.3g}{unit} ({relation} {bug.threshold:g}{unit})"
+    message += "".join(f"; {problem}" for problem in problems)
     return ProbeResult(
-        bug_id,
-        verdict,
-        metric,
-        round(value, 3),
-        f"present when > {limit:g}{unit}",
-        f"{what or metric} = {shown} ({relation} {limit:g}{unit})",
-        evidence,
+        bug_id, verdict(crossed or bool(problems)), bug.metric, round(value, 3), bug.threshold_text, message, evidence
     )
 
 
-def inconclusive(bug_id: str, metric: str, reason: str, evidence: dict[str, Any] | None = None) -> ProbeResult:
-    return ProbeResult(bug_id, "inconclusive", metric, None, "", reason, evidence or {})
+def inconclusive(bug_id: str, reason: str, evidence: dict[str, Any] | None = None) -> ProbeResult:
+    bug = load_catalogue().bug(bug_id)
+    return ProbeResult(bug_id, "inconclusive", bug.metric, None, bug.threshold_text, reason, evidence or {})

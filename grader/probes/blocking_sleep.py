@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 
-from grader.probes._base import ProbeResult, ProbeTarget, above, inconclusive
+from grader.probes._base import ProbeResult, ProbeTarget, inconclusive, judge
 from grader.probes._measure import OrderMaker, Samples, app_client, lag_during, summary
 
 BUG = "blocking-sleep"
@@ -18,7 +18,6 @@ METRIC = "extra_stall_ms"
 ORDERS = 6
 RESETS_PER_CHARGE = 2
 RANK = 5
-LIMIT_MS = 150
 
 
 def probe(target: ProbeTarget) -> ProbeResult:
@@ -36,10 +35,10 @@ def probe(target: ProbeTarget) -> ProbeResult:
         },
     }
     if healthy_orders.ok(201) < ORDERS // 2 or not healthy_lag.latencies_ms or not flaky_lag.latencies_ms:
-        return inconclusive(BUG, METRIC, "orders fail with a healthy payments API", evidence)
+        return inconclusive(BUG, "orders fail with a healthy payments API", evidence)
     extra = _ranked(flaky_lag.latencies_ms) - _ranked(healthy_lag.latencies_ms)
     what = f"{RANK}th-longest /health stall with retried charges minus without"
-    return above(BUG, METRIC, extra, LIMIT_MS, evidence, unit=" ms", what=what)
+    return judge(BUG, extra, evidence, what=what)
 
 
 def _ranked(latencies: list[float]) -> float:

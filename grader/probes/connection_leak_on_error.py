@@ -11,14 +11,13 @@ import time
 import httpx
 
 from grader.kitdata import API_KEY
-from grader.probes._base import ProbeResult, ProbeTarget, inconclusive, verdict
+from grader.probes._base import ProbeResult, ProbeTarget, inconclusive, judge
 from grader.runner.deploy import Deployment
 
 BUG = "connection-leak-on-error"
 METRIC = "open_transactions_after_409s"
 ROUNDS = 5
 QUIET_S = 0.4
-LIMIT = 2
 IDLE_IN_TRANSACTION = """
     SELECT count(*) FROM pg_stat_activity
     WHERE datname = current_database() AND pid <> pg_backend_pid()
@@ -54,15 +53,7 @@ def probe(target: ProbeTarget) -> ProbeResult:
         "reads_after": after,
     }
     if statuses.count(409) < ROUNDS:
-        return inconclusive(BUG, METRIC, f"expected {ROUNDS} answers 409, got {statuses}", evidence)
-    worst = max(open_counts)
-    outcome = verdict(worst >= LIMIT or after != [200, 200, 200])
-    return ProbeResult(
-        BUG,
-        outcome,
-        METRIC,
-        float(worst),
-        f"present when >= {LIMIT}",
-        f"up to {worst} connections left idle in a transaction after {ROUNDS} stock-outs",
-        evidence,
-    )
+        return inconclusive(BUG, f"expected {ROUNDS} answers 409, got {statuses}", evidence)
+    problems = [] if after == [200, 200, 200] else [f"reads after the stock-outs answered {after}"]
+    what = f"most connections left idle in a transaction after {ROUNDS} stock-outs"
+    return judge(BUG, max(open_counts), evidence, what=what, problems=problems)

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import asyncio
 
-from grader.probes._base import ProbeResult, ProbeTarget, above, inconclusive
+from grader.probes._base import ProbeResult, ProbeTarget, inconclusive, judge
 from grader.probes._measure import OrderMaker, Samples, app_client
 
 BUG = "http-client-per-request"
 METRIC = "upstream_connections_per_call"
 ORDERS = 20
-LIMIT = 0.5
 SETTLE_S = 2.0  # notifications may leave after the response
 
 
@@ -28,8 +27,8 @@ def probe(target: ProbeTarget) -> ProbeResult:
         "upstream_connections_opened": opened,
     }
     if samples.ok(201) < ORDERS // 2 or calls == 0:
-        return inconclusive(BUG, METRIC, f"only {samples.ok(201)} of {ORDERS} orders succeeded", evidence)
-    return above(BUG, METRIC, opened / calls, LIMIT, evidence, what="TCP connections per payments API call")
+        return inconclusive(BUG, f"only {samples.ok(201)} of {ORDERS} orders succeeded", evidence)
+    return judge(BUG, opened / calls, evidence, what="TCP connections per payments API call")
 
 
 async def _orders(url: str, maker: OrderMaker) -> Samples:

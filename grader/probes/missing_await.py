@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import asyncio
 
-from grader.probes._base import ProbeResult, ProbeTarget, inconclusive, verdict
+from grader.probes._base import ProbeResult, ProbeTarget, inconclusive, judge
 from grader.probes._measure import OrderMaker, Samples, app_client
 
 BUG = "missing-await"
 METRIC = "audit_rows_per_order"
 ORDERS = 5
-LIMIT = 0.5
 
 
 def probe(target: ProbeTarget) -> ProbeResult:
@@ -21,12 +20,8 @@ def probe(target: ProbeTarget) -> ProbeResult:
         warnings = deployment.app.log_text().count("was never awaited")
     evidence = {"orders_created": len(ids), "audit_rows": rows, "never_awaited_warnings_in_log": warnings}
     if len(ids) < ORDERS:
-        return inconclusive(BUG, METRIC, f"only {len(ids)} of {ORDERS} orders succeeded", evidence)
-    ratio = rows / len(ids)
-    outcome = verdict(ratio < LIMIT)
-    return ProbeResult(
-        BUG, outcome, METRIC, ratio, f"present when < {LIMIT}", f"{rows} audit rows for {len(ids)} orders", evidence
-    )
+        return inconclusive(BUG, f"only {len(ids)} of {ORDERS} orders succeeded", evidence)
+    return judge(BUG, rows / len(ids), evidence, what=f"audit rows per order ({rows} for {len(ids)} orders)")
 
 
 async def _orders(url: str, maker: OrderMaker) -> list[int]:

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import httpx
 
-from grader.probes._base import ProbeResult, ProbeTarget, above, inconclusive
+from grader.probes._base import ProbeResult, ProbeTarget, inconclusive, judge
 from grader.runner.deploy import Deployment
 
 BUG = "n-plus-one"
 METRIC = "statements_per_extra_order"
 SMALL, LARGE = 2, 22
-LIMIT = 0.5
 
 
 def _customer_with_orders(deployment: Deployment, email: str, orders: int) -> None:
@@ -51,9 +50,5 @@ def probe(target: ProbeTarget) -> ProbeResult:
         "statuses": [small_status, large_status],
     }
     if (small_status, large_status) != (200, 200):
-        return inconclusive(
-            BUG, METRIC, f"GET /customers/{{email}}/orders answered {small_status}/{large_status}", evidence
-        )
-    return above(
-        BUG, METRIC, (large - small) / (LARGE - SMALL), LIMIT, evidence, what="extra statements per extra order"
-    )
+        return inconclusive(BUG, f"GET /customers/{{email}}/orders answered {small_status}/{large_status}", evidence)
+    return judge(BUG, (large - small) / (LARGE - SMALL), evidence, what="extra statements per extra order")

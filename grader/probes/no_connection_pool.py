@@ -5,14 +5,13 @@ from __future__ import annotations
 import asyncio
 import random
 
-from grader.probes._base import ProbeResult, ProbeTarget, above, inconclusive
+from grader.probes._base import ProbeResult, ProbeTarget, inconclusive, judge
 from grader.probes._measure import Samples, app_client, timed
 
 BUG = "no-connection-pool"
 METRIC = "connections_per_100_requests"
 REQUESTS = 200
 CONCURRENCY = 4
-LIMIT = 30
 
 
 def probe(target: ProbeTarget) -> ProbeResult:
@@ -35,10 +34,8 @@ def probe(target: ProbeTarget) -> ProbeResult:
         "pg_stat_database_sessions_delta": sessions_after - sessions_before - 1,
     }
     if reads.ok(200) < REQUESTS * 0.9:
-        return inconclusive(BUG, METRIC, f"only {reads.ok(200)} of {REQUESTS} reads succeeded", evidence)
-    return above(
-        BUG, METRIC, opened * 100 / REQUESTS, LIMIT, evidence, what="new database connections per 100 requests"
-    )
+        return inconclusive(BUG, f"only {reads.ok(200)} of {REQUESTS} reads succeeded", evidence)
+    return judge(BUG, opened * 100 / REQUESTS, evidence, what="new database connections per 100 requests")
 
 
 async def _reads(url: str) -> Samples:

@@ -7,7 +7,7 @@ import json
 import httpx
 
 from grader.kitdata import API_KEY
-from grader.probes._base import ProbeResult, ProbeTarget, verdict
+from grader.probes._base import ProbeResult, ProbeTarget, judge
 from grader.runner.deploy import Deployment
 
 BUG = "no-input-validation"
@@ -85,9 +85,6 @@ def probe(target: ProbeTarget) -> ProbeResult:
         "orders_customers_stock_before": list(before),
         "after": list(after),
     }
-    count = len(mishandled) + (1 if wrote else 0)
-    outcome = verdict(count > 0)
-    message = f"{len(mishandled)} of {len(outcomes)} malformed bodies not answered 4xx" + (
-        "; the database changed" if wrote else ""
-    )
-    return ProbeResult(BUG, outcome, METRIC, float(count), "present when > 0", message, evidence)
+    problems = ["the database changed"] if wrote else []
+    what = f"malformed bodies (of {len(outcomes)}) not answered 4xx"
+    return judge(BUG, len(mishandled), evidence, what=what, problems=problems)

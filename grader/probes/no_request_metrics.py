@@ -7,7 +7,7 @@ import re
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from grader.probes._base import ProbeResult, ProbeTarget, verdict
+from grader.probes._base import ProbeResult, ProbeTarget, judge
 
 BUG = "no-request-metrics"
 METRIC = "histogram_count_delta"
@@ -39,15 +39,7 @@ def probe(target: ProbeTarget) -> ProbeResult:
         first = client.get("/metrics")
         evidence["metrics_status"] = first.status_code
         if first.status_code != 200:
-            return ProbeResult(
-                BUG,
-                "present",
-                METRIC,
-                0.0,
-                f"present when < {REQUESTS}",
-                f"GET /metrics answered {first.status_code}",
-                evidence,
-            )
+            return judge(BUG, 0, evidence, what=METRIC, problems=[f"GET /metrics answered {first.status_code}"])
         for product_id in range(1, REQUESTS + 1):
             client.get(f"/products/{product_id}")
         second = client.get("/metrics")
@@ -55,15 +47,7 @@ def probe(target: ProbeTarget) -> ProbeResult:
         before, _ = _route_counts(first.text)
         after, raw_paths = _route_counts(second.text)
     except ValueError as exc:
-        return ProbeResult(
-            BUG,
-            "present",
-            METRIC,
-            0.0,
-            f"present when < {REQUESTS}",
-            f"/metrics is not Prometheus text: {exc}",
-            evidence,
-        )
+        return judge(BUG, 0, evidence, what=METRIC, problems=[f"/metrics is not Prometheus text: {exc}"])
     delta = after - before
     evidence |= {
         "content_type": second.headers.get("content-type"),
@@ -71,8 +55,6 @@ def probe(target: ProbeTarget) -> ProbeResult:
         "count_after": after,
         "raw_paths_as_labels": raw_paths,
     }
-    outcome = verdict(delta < REQUESTS or raw_paths)
-    message = f"the GET /products/{{id}} histogram counted {delta:g} of {REQUESTS} requests"
-    if raw_paths:
-        message += "; raw paths are used as label values (unbounded cardinality)"
-    return ProbeResult(BUG, outcome, METRIC, delta, f"present when < {REQUESTS}", message, evidence)
+    problems = ["raw paths are used as label values (unbounded cardinality)"] if raw_paths else []
+    what = f"GET /products/{{id}} requests counted by the histogram (of {REQUESTS})"
+    return judge(BUG, delta, evidence, what=what, problems=problems)

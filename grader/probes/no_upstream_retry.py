@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import asyncio
 
-from grader.probes._base import ProbeResult, ProbeTarget, verdict
+from grader.probes._base import ProbeResult, ProbeTarget, judge
 from grader.probes._measure import OrderMaker, Samples, app_client, summary
 
 BUG = "no-upstream-retry"
 METRIC = "success_rate"
 ORDERS = 10
-LIMIT = 0.9
 
 
 def probe(target: ProbeTarget) -> ProbeResult:
@@ -40,19 +39,9 @@ def probe(target: ProbeTarget) -> ProbeResult:
         },
         "keys_charged_twice": double_charged,
     }
-    present = rate < LIMIT or double_charged > 0
-    message = f"{transient.ok(201)} of {ORDERS} orders succeeded when the first charge attempt got 503"
-    if double_charged:
-        message += f"; {double_charged} Idempotency-Keys charged more than once"
-    return ProbeResult(
-        BUG,
-        verdict(present),
-        METRIC,
-        rate,
-        f"present when < {LIMIT} or any key charged twice",
-        message,
-        evidence,
-    )
+    problems = [f"{double_charged} Idempotency-Keys charged more than once"] if double_charged else []
+    what = f"share of {ORDERS} orders succeeding when the first charge attempt gets 503"
+    return judge(BUG, rate, evidence, what=what, problems=problems)
 
 
 async def _orders(url: str, maker: OrderMaker, count: int) -> Samples:

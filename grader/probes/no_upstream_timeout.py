@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from grader.kitdata import API_KEY
-from grader.probes._base import ProbeResult, ProbeTarget, verdict
+from grader.probes._base import ProbeResult, ProbeTarget, judge
 from grader.probes._measure import OrderMaker, Samples, app_client, summary, timed
 
 BUG = "no-upstream-timeout"
@@ -32,17 +32,9 @@ def probe(target: ProbeTarget) -> ProbeResult:
         "answer_ms": summary(samples.latencies_ms),
         "stock_unchanged": stock_before == stock_after,
     }
-    outcome = verdict(unanswered > 0)
-    message = (
-        f"{unanswered} of {ORDERS} orders unanswered after {WAIT_S:.0f} s while payments hang"
-        if unanswered
-        else f"all {ORDERS} orders answered (statuses {samples.statuses}) while payments hang"
-    )
-    if not unanswered and stock_before != stock_after:
-        outcome, message = "present", message + ", but stock was not restored"
-    return ProbeResult(
-        BUG, outcome, METRIC, float(unanswered), "present when any order is unanswered after 15 s", message, evidence
-    )
+    problems = [] if stock_before == stock_after else ["stock was not restored"]
+    what = f"orders (of {ORDERS}) unanswered after {WAIT_S:.0f} s while payments hang"
+    return judge(BUG, unanswered, evidence, what=what, problems=problems)
 
 
 async def _orders(url: str, bodies: list[dict[str, object]]) -> Samples:

@@ -12,7 +12,7 @@ import time
 import httpx
 
 from grader.kitdata import API_KEY
-from grader.probes._base import ProbeResult, ProbeTarget, verdict
+from grader.probes._base import ProbeResult, ProbeTarget, judge
 from grader.runner.app_process import AppStartError
 
 BUG = "resources-outside-lifespan"
@@ -59,12 +59,5 @@ def probe(target: ProbeTarget) -> ProbeResult:
     shutdown = _dropped_on_shutdown(target)
     dropped = int(shutdown["dropped"])  # type: ignore[call-overload]
     evidence = {"without_lifespan": how, "shutdown": shutdown}
-    problems = []
-    if served:
-        problems.append("serves database reads with lifespan disabled (resources built outside lifespan)")
-    if dropped:
-        problems.append(f"{dropped} database connections dropped without Terminate on shutdown")
-    message = "; ".join(problems) or "resources come from lifespan and are closed gracefully on shutdown"
-    return ProbeResult(
-        BUG, verdict(bool(problems)), METRIC, float(served) + dropped, "present when > 0", message, evidence
-    )
+    what = f"database reads served without lifespan ({int(served)}) + connections dropped on shutdown ({dropped})"
+    return judge(BUG, int(served) + dropped, evidence, what=what)

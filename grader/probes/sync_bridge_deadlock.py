@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import asyncio
 
-from grader.probes._base import ProbeResult, ProbeTarget, above, inconclusive
+from grader.probes._base import ProbeResult, ProbeTarget, inconclusive, judge
 from grader.probes._measure import Samples, app_client, lag_during, percentile, summary, timed
 
 BUG = "sync-bridge-deadlock"
 METRIC = "convert_p50_ms"
 CALLS = 5
-LIMIT_MS = 500
 
 
 def probe(target: ProbeTarget) -> ProbeResult:
@@ -23,16 +22,8 @@ def probe(target: ProbeTarget) -> ProbeResult:
         "health_ms": summary(lag.latencies_ms),
     }
     if calls.ok(200) < CALLS:
-        return inconclusive(BUG, METRIC, f"only {calls.ok(200)} of {CALLS} conversions answered 200", evidence)
-    return above(
-        BUG,
-        METRIC,
-        percentile(calls.latencies_ms, 50),
-        LIMIT_MS,
-        evidence,
-        unit=" ms",
-        what="median GET /orders/{id}?currency=EUR",
-    )
+        return inconclusive(BUG, f"only {calls.ok(200)} of {CALLS} conversions answered 200", evidence)
+    return judge(BUG, percentile(calls.latencies_ms, 50), evidence, what="median GET /orders/{id}?currency=EUR")
 
 
 async def _convert(url: str) -> tuple[Samples, Samples]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import random
 
-from grader.probes._base import ProbeResult, ProbeTarget, above, inconclusive
+from grader.probes._base import ProbeResult, ProbeTarget, inconclusive, judge
 from grader.probes._measure import Samples, app_client, closed_loop, lag_during, percentile, summary, timed
 
 BUG = "sync-db-driver"
@@ -13,7 +13,6 @@ METRIC = "health_p90_ms"
 DB_LATENCY_MS = 20
 CLIENTS = 20
 DURATION = 3.0
-LIMIT_MS = 100
 
 
 def probe(target: ProbeTarget) -> ProbeResult:
@@ -29,15 +28,9 @@ def probe(target: ProbeTarget) -> ProbeResult:
         "health_ms": summary(lag.latencies_ms),
     }
     if reads.ok(200) < 10:
-        return inconclusive(BUG, METRIC, f"only {reads.ok(200)} product reads succeeded", evidence)
-    return above(
-        BUG,
-        METRIC,
-        percentile(lag.latencies_ms, 90),
-        LIMIT_MS,
-        evidence,
-        unit=" ms",
-        what="p90 of GET /health while reads wait on the database",
+        return inconclusive(BUG, f"only {reads.ok(200)} product reads succeeded", evidence)
+    return judge(
+        BUG, percentile(lag.latencies_ms, 90), evidence, what="p90 of GET /health while reads wait on the database"
     )
 
 
