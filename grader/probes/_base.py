@@ -61,11 +61,18 @@ def judge(
     relation = {("above", True): ">", ("above", False): "≤", ("below", True): "<", ("below", False): "≥"}[
         (bug.present_when, crossed)
     ]
-    message = f"{what} = {value:.3g}{unit} ({relation} {bug.threshold:g}{unit})"
+    message = f"{what} = {_number(value)}{unit} ({relation} {bug.threshold:g}{unit})"
     message += "".join(f"; {problem}" for problem in problems)
     return ProbeResult(
         bug_id, verdict(crossed or bool(problems)), bug.metric, round(value, 3), bug.threshold_text, message, evidence
     )
+
+
+def _number(value: float) -> str:
+    """Readable at a glance: 1730, 46.2, 0.025."""
+    if abs(value) >= 100:
+        return f"{value:.0f}"
+    return f"{value:.1f}" if abs(value) >= 1 else f"{value:.3g}"
 
 
 def inconclusive(bug_id: str, reason: str, evidence: dict[str, Any] | None = None) -> ProbeResult:

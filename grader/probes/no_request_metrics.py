@@ -13,6 +13,7 @@ BUG = "no-request-metrics"
 METRIC = "histogram_count_delta"
 REQUESTS = 30
 TEMPLATE = re.compile(r"^/products/\{[^}]+\}$")
+COUNTED = f"GET /products/{{id}} requests counted by a route-labelled histogram (of {REQUESTS})"
 RAW_PATH = re.compile(r"^/products/\d+$")
 
 
@@ -39,7 +40,7 @@ def probe(target: ProbeTarget) -> ProbeResult:
         first = client.get("/metrics")
         evidence["metrics_status"] = first.status_code
         if first.status_code != 200:
-            return judge(BUG, 0, evidence, what=METRIC, problems=[f"GET /metrics answered {first.status_code}"])
+            return judge(BUG, 0, evidence, what=COUNTED, problems=[f"GET /metrics answered {first.status_code}"])
         for product_id in range(1, REQUESTS + 1):
             client.get(f"/products/{product_id}")
         second = client.get("/metrics")
@@ -47,7 +48,7 @@ def probe(target: ProbeTarget) -> ProbeResult:
         before, _ = _route_counts(first.text)
         after, raw_paths = _route_counts(second.text)
     except ValueError as exc:
-        return judge(BUG, 0, evidence, what=METRIC, problems=[f"/metrics is not Prometheus text: {exc}"])
+        return judge(BUG, 0, evidence, what=COUNTED, problems=[f"/metrics is not Prometheus text: {exc}"])
     delta = after - before
     evidence |= {
         "content_type": second.headers.get("content-type"),
@@ -56,5 +57,4 @@ def probe(target: ProbeTarget) -> ProbeResult:
         "raw_paths_as_labels": raw_paths,
     }
     problems = ["raw paths are used as label values (unbounded cardinality)"] if raw_paths else []
-    what = f"GET /products/{{id}} requests counted by the histogram (of {REQUESTS})"
-    return judge(BUG, delta, evidence, what=what, problems=problems)
+    return judge(BUG, delta, evidence, what=COUNTED, problems=problems)
