@@ -19,7 +19,7 @@ venv: $(STAMP)
 
 ## grade a submission (default: the exercise): make grade SUBMISSION=path/to/app ARGS="--seed 1"
 grade: $(STAMP)
-	$(BIN)/python -m grader grade $(SUBMISSION) $(ARGS)
+	@$(BIN)/python -m grader grade $(SUBMISSION) $(ARGS)
 
 ## lint, type-check, then every test (real PostgreSQL, real apps, real sockets)
 test: $(STAMP) lint typecheck

@@ -28,6 +28,10 @@ HEALTHY = """
     async def env() -> dict[str, str]:
         return dict(os.environ)
 
+    @app.get("/uid")
+    async def uid() -> dict[str, int]:
+        return {"uid": os.geteuid()}
+
     @app.get("/child")
     async def child() -> dict[str, int]:
         return {"pid": CHILD.pid}
@@ -57,11 +61,13 @@ def test_app_is_ready_with_a_scrubbed_environment_and_its_children_die_with_it(t
         with run_app(_app(tmp_path, HEALTHY), {"DATABASE_URL": "postgresql://x@127.0.0.1:1/db"}) as app:
             env = httpx.get(f"{app.url}/env", timeout=10).json()
             child = httpx.get(f"{app.url}/child", timeout=10).json()["pid"]
+            uid = httpx.get(f"{app.url}/uid", timeout=10).json()["uid"]
             pid = app.pid
     finally:
         del os.environ["KIT_SECRET_FOR_TEST"]
     assert env["DATABASE_URL"] == "postgresql://x@127.0.0.1:1/db"
     assert "KIT_SECRET_FOR_TEST" not in env
+    assert uid != 0 or os.geteuid() != 0, "as root, the grader must run the app as an unprivileged account"
     assert _gone(pid)
     assert _gone(child)
 

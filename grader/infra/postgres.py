@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import os
-import pwd
 import secrets
 import shutil
 import signal
@@ -23,6 +22,7 @@ from urllib.parse import quote, urlsplit
 import psycopg2
 from psycopg2.extensions import ISOLATION_LEVEL_AUTOCOMMIT, connection
 
+from grader.infra._users import make_traversable, system_user
 from grader.infra._wait import wait_until
 
 DB_DIR = Path(__file__).resolve().parents[2] / "db"
@@ -118,33 +118,10 @@ def _bin(name: str) -> str:
     return str(Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin" / name)
 
 
-def _service_user() -> pwd.struct_passwd | None:
-    """The unprivileged account the server runs as when we are root; None when we are not root."""
-    if os.geteuid() != 0:
-        return None
-    try:
-        return pwd.getpwnam(SERVICE_USER)
-    except KeyError:
-        subprocess.run(
-            ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", SERVICE_USER],
-            check=True,
-            capture_output=True,
-        )
-        return pwd.getpwnam(SERVICE_USER)
-
-
-def _make_traversable(path: Path) -> None:
-    """Let the service user reach the bundled binaries and our temp directory."""
-    for parent in [path, *path.parents]:
-        mode = parent.stat().st_mode
-        if mode & 0o005 != 0o005:
-            parent.chmod(mode | 0o005)
-
-
 @contextlib.contextmanager
 def embedded_postgres() -> Iterator[PostgresServer]:
     """Start a throw-away server in a temp directory; stop it and delete everything on exit."""
-    user = _service_user()
+    user = system_user(SERVICE_USER)
     root = Path(tempfile.mkdtemp(prefix="kit-pg-"))
     process: subprocess.Popen[bytes] | None = None
     log_path = root / "postgres.log"
@@ -153,8 +130,8 @@ def embedded_postgres() -> Iterator[PostgresServer]:
         sock.mkdir()
         uid = gid = None
         if user is not None:
-            _make_traversable(Path(_bin("postgres")).parent)
-            _make_traversable(root)
+            make_traversable(Path(_bin("postgres")).parent)
+            make_traversable(root)
             for path in (root, sock):
                 os.chown(path, user.pw_uid, user.pw_gid)
             uid, gid = user.pw_uid, user.pw_gid

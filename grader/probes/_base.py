@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from grader.catalogue import load_catalogue
 from grader.infra.stack import Infrastructure
+from grader.runner.app_process import AppProcess
 from grader.runner.deploy import Deployment, deploy
 
 Verdict = Literal["fixed", "present", "inconclusive"]
@@ -19,17 +20,33 @@ class Inconclusive(Exception):
     """The probe could not measure what it needs (e.g. orders fail for another reason)."""
 
 
-@dataclass(frozen=True)
+@dataclass
 class ProbeTarget:
-    """A submission's private copy and the infrastructure to deploy it on."""
+    """A submission's private copy and the infrastructure to deploy it on.
+
+    It remembers the apps it is running (so a phase deadline can stop them) and why any of them ended
+    on its own (a crash, the memory limit).
+    """
 
     app_dir: Path
     infra: Infrastructure
+    running: list[AppProcess] = field(default_factory=list)
+    exits: list[str] = field(default_factory=list)
 
     @contextlib.contextmanager
-    def deploy(self, *, lifespan: str = "on") -> Iterator[Deployment]:
-        with deploy(self.infra, self.app_dir, lifespan=lifespan) as deployment:
-            yield deployment
+    def deploy(self, *, lifespan: str = "on", asyncio_debug: bool = False) -> Iterator[Deployment]:
+        with deploy(self.infra, self.app_dir, lifespan=lifespan, asyncio_debug=asyncio_debug) as deployment:
+            self.running.append(deployment.app)
+            try:
+                yield deployment
+            finally:
+                self.running.remove(deployment.app)
+                if (reason := deployment.app.unexpected_exit()) is not None:
+                    self.exits.append(f"{reason}; log tail:\n{deployment.app.log_tail(15)}")
+
+    def stop_all(self, reason: str) -> None:
+        for app in list(self.running):
+            app.kill(reason)
 
 
 @dataclass

@@ -14,19 +14,25 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+import psutil
 
+from grader.infra._users import make_traversable
 from grader.infra._wait import NotReadyError, wait_until
 from grader.runner._output import CappedLog
+from grader.runner._sandbox import app_ids, confined, hand_over
 
 READY_TIMEOUT = 30.0
 STOP_GRACE = 10.0
 LOG_CAP = 8 * 1024 * 1024
+MEMORY_LIMIT = 1536 * 1024 * 1024  # resident memory of the app and its children
+WATCH_INTERVAL = 0.25
 # What the app gets from our environment; everything else is scrubbed.
 PASSED_THROUGH = ("LANG", "LC_ALL", "TZ")
 
@@ -43,6 +49,8 @@ class AppProcess:
     process: subprocess.Popen[bytes]
     log: CappedLog
     exit_code: int | None = field(default=None)
+    killed_for: str | None = field(default=None)  # why the grader killed it before it was told to stop
+    stopping: bool = field(default=False)
 
     @property
     def pid(self) -> int:
@@ -57,8 +65,23 @@ class AppProcess:
     def log_text(self) -> str:
         return self.log.text()
 
+    def unexpected_exit(self) -> str | None:
+        """Why the app is gone although nobody asked it to stop, or None while it runs (or was stopped)."""
+        if self.stopping or self.process.poll() is None:
+            return None
+        if self.killed_for:
+            return self.killed_for
+        return f"the app exited by itself with code {self.process.returncode}"
+
+    def kill(self, reason: str) -> None:
+        """Stop it now, for `reason` (a phase deadline, a limit)."""
+        if self.process.poll() is None and not self.stopping:
+            self.killed_for = reason
+            _kill_group(self.process)
+
     def terminate(self, grace: float = STOP_GRACE) -> int | None:
         """SIGTERM, wait up to `grace` seconds, then SIGKILL the whole group; return the exit code."""
+        self.stopping = True
         if self.process.poll() is None:
             with contextlib.suppress(ProcessLookupError):
                 self.process.send_signal(signal.SIGTERM)
@@ -74,6 +97,23 @@ def _kill_group(process: subprocess.Popen[bytes]) -> None:
     # The app runs in a session of its own: its pid is the group id, and children it left go too.
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(process.pid, signal.SIGKILL)
+
+
+def _watch_memory(app: AppProcess, limit: int) -> None:
+    """Kill the app when its process tree holds more than `limit` bytes of resident memory."""
+    try:
+        root = psutil.Process(app.pid)
+        while app.process.poll() is None:
+            try:
+                rss = sum(p.memory_info().rss for p in [root, *root.children(recursive=True)])
+            except psutil.Error:
+                rss = 0  # a child came or went while we looked: look again
+            if rss > limit:
+                app.kill(f"killed: memory limit ({rss >> 20} MiB resident, limit {limit >> 20} MiB)")
+                return
+            time.sleep(WATCH_INTERVAL)
+    except psutil.NoSuchProcess:
+        return
 
 
 def app_environment(extra: Mapping[str, str], home: Path) -> dict[str, str]:
@@ -97,9 +137,23 @@ def run_app(
     lifespan: str = "on",
     ready_timeout: float = READY_TIMEOUT,
     log_cap: int = LOG_CAP,
+    memory_limit: int = MEMORY_LIMIT,
+    extra_env: Mapping[str, str] | None = None,
+    asyncio_debug: bool = False,
 ) -> Iterator[AppProcess]:
-    """Run `app.main:app` from `app_dir`; yield once GET /health answers 200; always stop it."""
+    """Run `app.main:app` from `app_dir`; yield once GET /health answers 200; always stop it.
+
+    When we are root the app runs as an unprivileged account that owns only its copy and its home.
+    """
     home = Path(tempfile.mkdtemp(prefix="kit-app-"))
+    ids = app_ids()
+    if ids is not None:
+        make_traversable(home)
+        make_traversable(app_dir)
+        make_traversable(Path(sys.executable).parent)
+        make_traversable(Path(sys.executable).resolve().parent)  # a venv's python links to the base one
+        hand_over(home, ids)
+        hand_over(app_dir, ids)
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     app: AppProcess | None = None
     try:
@@ -111,8 +165,7 @@ def run_app(
         listener.bind(("127.0.0.1", 0))
         listener.listen(1024)
         port = listener.getsockname()[1]
-        command = [
-            sys.executable,
+        uvicorn = [
             "-m",
             "uvicorn",
             "app.main:app",
@@ -120,18 +173,22 @@ def run_app(
             str(app_dir),
             "--fd",
             str(listener.fileno()),
-            "--loop",
-            "asyncio",  # asyncio's debug mode gives supporting evidence; uvloop has none
+            "--loop",  # asyncio, whose debug mode gives supporting evidence (uvloop has none)
+            "grader.runner._debugloop:new_debug_loop" if asyncio_debug else "asyncio",
             "--lifespan",
             lifespan,
             "--no-access-log",
             "--timeout-graceful-shutdown",
             str(int(STOP_GRACE)),
         ]
+        command = confined(sys.executable, uvicorn, ids)
         process = subprocess.Popen(
             command,
             cwd=app_dir,
-            env=app_environment(env, home),
+            env=app_environment({**env, **(extra_env or {})}, home),
+            user=ids[0] if ids else None,
+            group=ids[1] if ids else None,
+            extra_groups=[] if ids else None,
             pass_fds=[listener.fileno()],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
@@ -143,6 +200,7 @@ def run_app(
             url=f"http://127.0.0.1:{port}", process=process, log=CappedLog(process.stdout, home / "app.log", log_cap)
         )
         listener.close()  # the child holds the socket now; our copy would keep the port alive after it dies
+        threading.Thread(target=_watch_memory, args=(app, memory_limit), name="memory", daemon=True).start()
         _wait_ready(app, ready_timeout)
         yield app
     finally:

@@ -52,14 +52,15 @@ def deploy(
     *,
     lifespan: str = "on",
     extra_env: Mapping[str, str] | None = None,
+    asyncio_debug: bool = False,
 ) -> Iterator[Deployment]:
     """Start `app_dir` against a fresh copy of the seeded database; tear all of it down on exit."""
     infra.stub.reset()
     dbname = infra.pg.create_database()
     try:
         with start_pgproxy(infra.pg.endpoint) as proxy:
-            env = {"DATABASE_URL": proxy.dsn(dbname), "PAYMENTS_URL": infra.stub.url, **(extra_env or {})}
-            with run_app(app_dir, env, lifespan=lifespan) as app:
+            env = {"DATABASE_URL": proxy.dsn(dbname), "PAYMENTS_URL": infra.stub.url}
+            with run_app(app_dir, env, lifespan=lifespan, extra_env=extra_env, asyncio_debug=asyncio_debug) as app:
                 yield Deployment(app=app, proxy=proxy, stub=infra.stub, pg=infra.pg, dbname=dbname)
     finally:
         infra.pg.drop_database(dbname)

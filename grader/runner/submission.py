@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -32,3 +33,12 @@ def private_copy(source: Path) -> Iterator[Path]:
         yield copy
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+def content_hash(root: Path) -> str:
+    """sha256 over every file's relative path and bytes, in a stable order: the same code, the same hash."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in root.rglob("*") if p.is_file() and not p.is_symlink()):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()

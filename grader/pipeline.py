@@ -1,0 +1,293 @@
+"""One grade, as its pipeline: submission → infrastructure → contract → probes → load → report.
+
+Each phase has a deadline and records its status, duration and error; a phase that fails never stops
+the ones after it that can still run, and the report is written whatever happened.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import json
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from grader.catalogue import load_catalogue
+from grader.contract import ContractResult, run_contract
+from grader.environment import ROOT, describe
+from grader.evidence import runtime, static
+from grader.infra.stack import Infrastructure, infrastructure
+from grader.probes import ProbeResult, ProbeTarget, probe_for
+from grader.report import junit, markdown
+from grader.report.score import red_flags, scorecard
+from grader.runner.app_process import AppStartError
+from grader.runner.sources import Source, resolve
+from grader.runner.submission import content_hash, private_copy
+
+SCHEMA_VERSION = 1
+CONTRACT_TIMEOUT = 300.0
+PROBE_TIMEOUT = 120.0
+STOP_WAIT = 30.0  # after a deadline: how long the phase may take to notice its app is gone
+T = TypeVar("T")
+
+
+class PhaseTimeout(Exception):
+    """A phase did not finish before its deadline."""
+
+
+@dataclass
+class Phase:
+    name: str
+    status: str = "ok"  # ok | error | skipped
+    seconds: float = 0.0
+    error: str | None = None
+
+
+@dataclass
+class Options:
+    seed: int
+    out: Path | None = None
+    quick: bool = False
+    skip_load: bool = False
+    only: tuple[str, ...] = ()
+
+
+@dataclass
+class Grade:
+    """What a grade builds up; `report()` turns it into report.json's shape."""
+
+    options: Options
+    source: Source | None = None
+    content_hash: str | None = None
+    phases: list[Phase] = field(default_factory=list)
+    contract: ContractResult | None = None
+    probes: dict[str, ProbeResult] = field(default_factory=dict)
+    static_findings: list[static.Finding] = field(default_factory=list)
+    foreign_imports: list[static.Finding] = field(default_factory=list)
+    debug: dict[str, object] = field(default_factory=dict)
+    app_error: str | None = None
+    error: str | None = None
+    started: float = field(default_factory=time.monotonic)
+    started_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+
+
+Progress = Callable[[str], None]
+
+
+def submission_name(given: str) -> str:
+    stem = re.sub(r"(\.tar\.gz|\.tgz|\.tar|\.git)$", "", given.rstrip("/").rsplit("/", 1)[-1] or "submission")
+    return re.sub(r"[^\w.-]+", "-", stem) or "submission"
+
+
+def default_out(given: str) -> Path:
+    return ROOT / "reports" / f"{submission_name(given)}-{datetime.now(UTC).strftime('%Y%m%d-%H%M%S')}"
+
+
+@contextlib.contextmanager
+def _phase(grade: Grade, name: str, say: Progress) -> Iterator[Phase]:
+    phase = Phase(name)
+    grade.phases.append(phase)
+    started = time.monotonic()
+    try:
+        yield phase
+    except Exception as exc:  # a phase's failure is recorded; the grade goes on
+        phase.status, phase.error = "error", f"{type(exc).__name__}: {exc}"
+    finally:
+        phase.seconds = round(time.monotonic() - started, 2)
+        say(
+            f"  {phase.name:<36} {phase.status:<8} {phase.seconds:6.1f} s"
+            + (f"  {phase.error.splitlines()[0]}" if phase.error else "")
+        )
+
+
+def _with_deadline(target: ProbeTarget, seconds: float, work: Callable[[], T]) -> T:
+    """Run `work`; at the deadline stop the apps it runs, so whatever it waits on fails fast."""
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["value"] = work()
+        except BaseException as exc:  # carried to the caller's thread
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=run, name="phase", daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if worker.is_alive():
+        target.stop_all(f"killed: the phase took longer than {seconds:.0f} s")
+        worker.join(STOP_WAIT)
+        raise PhaseTimeout(f"no result within {seconds:.0f} s; the app was stopped")
+    if "error" in outcome:
+        raise outcome["error"]
+    result: T = outcome["value"]
+    return result
+
+
+def _contract(grade: Grade, target: ProbeTarget) -> ContractResult:
+    # asyncio's debug mode reports slow callbacks and unawaited coroutines: supporting evidence only.
+    with target.deploy(asyncio_debug=True) as deployment:
+        result = asyncio.run(run_contract(deployment, seed=grade.options.seed))
+    grade.debug = runtime.debug_findings(deployment.app.log_text())  # read once the app has stopped
+    return result
+
+
+def _probe(grade: Grade, target: ProbeTarget, bug_id: str) -> ProbeResult:
+    exits_before = len(target.exits)
+    result = probe_for(bug_id)(target)
+    crashed = target.exits[exits_before:]
+    if crashed and result.verdict == "fixed":
+        result.verdict = "inconclusive"
+        result.message = f"{result.message}; but the app ended during the probe: {crashed[0].splitlines()[0]}"
+    if crashed:
+        result.evidence["app_ended"] = crashed
+    return result
+
+
+def run_grade(given: str, options: Options, say: Progress = print) -> tuple[dict[str, Any], Path]:
+    """Grade `given`; write the reports; return report.json's content and the output directory."""
+    grade = Grade(options)
+    out = options.out or default_out(given)
+    catalogue = load_catalogue()
+    bugs = [bug for bug in catalogue.bugs if not options.only or bug.id in options.only]
+    with contextlib.ExitStack() as stack:
+        with _phase(grade, "submission", say):
+            grade.source = stack.enter_context(resolve(given))
+            app_dir = stack.enter_context(private_copy(grade.source.root))
+            grade.content_hash = content_hash(app_dir)
+            grade.static_findings = static.ruff_findings(app_dir)
+            grade.foreign_imports = static.foreign_imports(app_dir)
+        if grade.phases[-1].status == "error":
+            raise SubmissionUnusable((grade.phases[-1].error or "").split(": ", 1)[-1])
+        infra: Infrastructure | None = None
+        with _phase(grade, "infrastructure", say):
+            infra = stack.enter_context(infrastructure())
+        if infra is None:
+            grade.error = f"infrastructure failed: {grade.phases[-1].error}"
+        else:
+            target = ProbeTarget(app_dir=app_dir, infra=infra)
+            with _phase(grade, "contract", say) as phase:
+                try:
+                    grade.contract = _with_deadline(target, CONTRACT_TIMEOUT, lambda: _contract(grade, target))
+                except AppStartError as exc:
+                    grade.app_error = _start_error(str(exc), grade.foreign_imports)
+                    raise
+                if grade.contract.failed:
+                    phase.error = f"{grade.contract.failed} contract cases failed"
+            for bug in bugs:
+                with _phase(grade, f"probe {bug.id}", say) as phase:
+                    if grade.app_error:
+                        phase.status = "skipped"
+                        grade.probes[bug.id] = _not_run(bug.id, grade.app_error)
+                        continue
+                    try:
+                        grade.probes[bug.id] = _with_deadline(
+                            target, PROBE_TIMEOUT, functools.partial(_probe, grade, target, bug.id)
+                        )
+                    except Exception as exc:
+                        grade.probes[bug.id] = _not_run(bug.id, f"the probe failed: {exc}")
+                        raise
+        with _phase(grade, "load", say) as phase:
+            phase.status = "skipped"
+            phase.error = (
+                "--skip-load" if options.skip_load or options.quick else "no load scenarios in this kit version"
+            )
+    report = build_report(grade, given)
+    write_reports(report, out)
+    return report, out
+
+
+class SubmissionUnusable(ValueError):
+    """No grade can be produced for what was given (one-line reason)."""
+
+
+def _start_error(message: str, foreign: list[static.Finding]) -> str:
+    first = message.splitlines()[0]
+    missing = re.search(r"No module named '([\w.]+)'", message)
+    if missing and any(repr(missing.group(1).split(".")[0]) in f.message for f in foreign):
+        return f"the app does not start: it imports {missing.group(1)!r}, which is not in the allowed packages"
+    return f"the app does not start: {first}"
+
+
+def _not_run(bug_id: str, reason: str) -> ProbeResult:
+    bug = load_catalogue().bug(bug_id)
+    return ProbeResult(bug_id, "inconclusive", bug.metric, None, bug.threshold_text, reason, {})
+
+
+def build_report(grade: Grade, given: str) -> dict[str, Any]:
+    catalogue = load_catalogue()
+    verdicts = {bug_id: result.verdict for bug_id, result in grade.probes.items()}
+    messages = {bug_id: result.message for bug_id, result in grade.probes.items()}
+    contract = grade.contract
+    passed, total = (contract.passed, len(contract.cases)) if contract else (0, 1)
+    extra_flags = [grade.app_error] if grade.app_error else []
+    if contract and contract.failed:
+        extra_flags.append(f"{contract.failed} contract cases fail")
+    bugs = []
+    for bug in catalogue.bugs:
+        result = grade.probes.get(bug.id) or _not_run(bug.id, "not probed (--only)")
+        evidence = dict(result.evidence)
+        supporting = static.supporting(grade.static_findings, bug.id)
+        debug = runtime.supporting(grade.debug, bug.id)
+        if supporting or debug:
+            evidence["supporting"] = {"ruff": supporting, **debug}
+        bugs.append(
+            {
+                "id": bug.id,
+                "title": bug.title,
+                "category": bug.category,
+                "red_flag": bug.red_flag,
+                "verdict": result.verdict,
+                "metric": result.metric,
+                "value": result.value,
+                "threshold": result.threshold,
+                "message": result.message,
+                "evidence": evidence,
+            }
+        )
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "status": "error" if grade.error else "graded",
+        "error": grade.error,
+        "submission": {
+            "name": submission_name(given),
+            "source": given,
+            "kind": grade.source.kind if grade.source else None,
+            "content_hash": grade.content_hash,
+            "foreign_imports": [f.as_dict() for f in grade.foreign_imports],
+            "static_findings": [f.as_dict() for f in grade.static_findings],
+        },
+        "environment": describe(grade.options.seed),
+        "started_at": grade.started_at,
+        "seconds": round(time.monotonic() - grade.started, 1),
+        "options": {
+            "quick": grade.options.quick,
+            "skip_load": grade.options.skip_load,
+            "only": list(grade.options.only),
+        },
+        "contract": None
+        if contract is None
+        else {
+            "passed": contract.passed,
+            "failed": contract.failed,
+            "cases": [asdict(case) for case in contract.cases],
+        },
+        "bugs": bugs,
+        "score": scorecard(catalogue, verdicts, passed, total) if not grade.error else None,
+        "red_flags": red_flags(catalogue, verdicts, messages, extra_flags),
+        "asyncio_debug": grade.debug,
+        "phases": [asdict(phase) for phase in grade.phases],
+    }
+
+
+def write_reports(report: dict[str, Any], out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "report.json").write_text(json.dumps(report, indent=2, default=str) + "\n")
+    (out / "report.md").write_text(markdown.render(report))
+    (out / "junit.xml").write_text(junit.render(report))
