@@ -45,6 +45,10 @@ def _app_root(directory: Path, given: str) -> Path:
 def _unpack(archive: Path, into: Path) -> None:
     try:
         with tarfile.open(archive, "r:*") as tar:
+            for member in tar.getmembers():
+                # The data filter would quietly strip a leading "/": a submission has no business there.
+                if member.name.startswith("/") or ".." in Path(member.name).parts:
+                    raise SubmissionError(f"{archive} is refused: {member.name!r} points outside the archive")
             tar.extractall(into, filter="data")
     except tarfile.FilterError as exc:
         raise SubmissionError(f"{archive} is refused: {exc}") from None
