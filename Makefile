@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 SUBMISSION ?= exercise
 ARGS ?=
 
-.PHONY: venv grade test test-fast lint typecheck openapi clean
+.PHONY: venv grade test test-fast lint typecheck openapi kit clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11+ is required"; exit 1; }
@@ -37,6 +37,10 @@ typecheck: $(STAMP)
 ## regenerate contract/openapi.json from the reference solution
 openapi: $(STAMP)
 	$(BIN)/python -m grader.tools.openapi solution contract/openapi.json
+
+## build the candidate kit: dist/candidate-kit/ and dist/candidate-kit.tar.gz, leak-checked (ARGS=--git: also a git repository)
+kit: $(STAMP)
+	$(BIN)/python -m grader.tools.kit build $(ARGS)
 
 clean:
 	rm -rf $(VENV) reports dist .mypy_cache .ruff_cache .pytest_cache

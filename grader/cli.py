@@ -3,8 +3,9 @@
     python -m grader grade PATH [--out DIR] [--quick] [--skip-load] [--seed N] [--only ID,...]
 
 PATH is a directory holding app/main.py, a .tar.gz of one, or a git repository (a path or a URL, cloned
-locally). Writes report.json, report.md and junit.xml into --out (default reports/<name>-<timestamp>/),
-prints a summary and the report's path, and exits 0 whenever a report was produced, whatever the score.
+locally). Writes report.json, report.md, junit.xml and results.json (Gradescope) into --out (default
+reports/<name>-<timestamp>/), prints a summary and the report's path, and exits 0 whenever a report was
+produced, whatever the score.
 Exit 2: no grade could be produced from what was given (the reason on one line); 1: the grader's own
 infrastructure failed.
 """
@@ -63,7 +64,7 @@ def _summary(report: dict[str, Any], out: Path) -> str:
         lines.append(f"contract: {report['contract']['passed']} passed, {report['contract']['failed']} failed")
     for bug in report["bugs"]:
         lines.append(f"  {bug['verdict']:<12} {bug['id']:<28} {bug['message']}")
-    lines.append(f"report: {out / 'report.md'} (and report.json, junit.xml)")
+    lines.append(f"report: {out / 'report.md'} (and report.json, junit.xml, results.json)")
     return "\n".join(lines)
 
 

@@ -25,7 +25,7 @@ from grader.environment import ROOT, describe
 from grader.evidence import runtime, static
 from grader.infra.stack import Infrastructure, infrastructure
 from grader.probes import ProbeResult, ProbeTarget, probe_for
-from grader.report import junit, markdown
+from grader.report import gradescope, junit, markdown
 from grader.report.score import red_flags, scorecard
 from grader.runner.app_process import AppStartError
 from grader.runner.sources import Source, resolve
@@ -291,3 +291,4 @@ def write_reports(report: dict[str, Any], out: Path) -> None:
     (out / "report.json").write_text(json.dumps(report, indent=2, default=str) + "\n")
     (out / "report.md").write_text(markdown.render(report))
     (out / "junit.xml").write_text(junit.render(report))
+    (out / "results.json").write_text(json.dumps(gradescope.render(report), indent=2) + "\n")

@@ -21,21 +21,28 @@ BUG_IDS = load_catalogue().ids
 RED_FLAGS = {bug.id for bug in load_catalogue().bugs if bug.red_flag}
 
 
-def _leftovers() -> set[str]:
-    """Temp directories and processes a grade could leave behind."""
-    found = {f"dir {p}" for p in Path(tempfile.gettempdir()).glob("kit-*")}
+def _leftovers(private_tmp: Path) -> set[str]:
+    """What the grade left: files under its private temp directory, processes naming it."""
+    found = {f"path {p}" for p in private_tmp.iterdir()}
     for process in psutil.process_iter(["pid", "cmdline"]):
         command = " ".join(process.info["cmdline"] or [])
-        if "kit-pg-" in command or "grader.infra." in command or "app.main:app" in command:
+        if str(private_tmp) in command:
             found.add(f"process {process.info['pid']}: {command[:120]}")
     return found
 
 
 def _grade(app: str, out: Path) -> Iterator[dict[str, Any]]:
-    before = _leftovers()
-    report, written = run_grade(str(ROOT / app), Options(seed=11, out=out, skip_load=True), say=lambda _: None)
+    # Every temp directory of the grade (the database's, the stub's, the app's copy and home) goes under a
+    # private one, and every process it starts names one of them: what is left is the grade's, nobody else's.
+    private_tmp = out.parent / f"{out.name}-tmp"
+    private_tmp.mkdir()
+    saved, tempfile.tempdir = tempfile.tempdir, str(private_tmp)
+    try:
+        report, written = run_grade(str(ROOT / app), Options(seed=11, out=out, skip_load=True), say=lambda _: None)
+    finally:
+        tempfile.tempdir = saved
     assert written == out
-    assert _leftovers() - before == set(), "the grade left something behind"
+    assert _leftovers(private_tmp) == set(), "the grade left something behind"
     yield report | {"_out": str(out)}
 
 

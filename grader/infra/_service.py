@@ -25,6 +25,7 @@ from typing import IO, Any
 
 import httpx
 
+from grader.infra._reap import stop
 from grader.infra._wait import NotReadyError, wait_until
 
 STOP_TIMEOUT = 5.0
@@ -155,25 +156,10 @@ def start_service(module: str, args: list[str], *, name: str, ready_timeout: flo
         yield service
     finally:
         if process is not None:
-            _stop(process)
+            stop(process, signal.SIGTERM, group=True, timeout=STOP_TIMEOUT)
         if service is not None and service._drain is not None:
             service._drain.join(2.0)
         shutil.rmtree(root, ignore_errors=True)
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM the group, give it STOP_TIMEOUT to finish, then SIGKILL the group; always reap."""
-    if process.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(STOP_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        # the leader is unreaped, so its pid still names our group: nothing else can be hit
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(STOP_TIMEOUT)
 
 
 def write_ready_file(path: str | os.PathLike[str], info: dict[str, Any]) -> None:

@@ -22,6 +22,7 @@ from urllib.parse import quote, urlsplit
 import psycopg2
 from psycopg2.extensions import ISOLATION_LEVEL_AUTOCOMMIT, connection
 
+from grader.infra._reap import stop
 from grader.infra._users import make_traversable, system_user
 from grader.infra._wait import wait_until
 
@@ -176,19 +177,9 @@ def embedded_postgres() -> Iterator[PostgresServer]:
         yield server
     finally:
         if process is not None:
-            _stop(process)
+            # SIGINT is PostgreSQL's "fast" shutdown: roll back and disconnect clients
+            stop(process, signal.SIGINT, group=False, timeout=STOP_TIMEOUT)
         shutil.rmtree(root, ignore_errors=True)
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGINT)  # "fast" shutdown: roll back and disconnect clients
-        try:
-            process.wait(STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait(STOP_TIMEOUT)
 
 
 def _tail(path: Path, lines: int = 20) -> str:

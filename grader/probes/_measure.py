@@ -115,3 +115,18 @@ class OrderMaker:
 
     async def place(self, client: httpx.AsyncClient, samples: Samples) -> httpx.Response | None:
         return await timed(samples, client.post("/orders", json=self.body(), headers={"X-API-Key": API_KEY}))
+
+
+def place_orders(url: str, maker: OrderMaker, count: int) -> tuple[Samples, list[int]]:
+    """`count` orders placed one after another; their samples and the ids of the orders created."""
+
+    async def place() -> tuple[Samples, list[int]]:
+        samples, created = Samples(), []
+        async with app_client(url) as client:
+            for _ in range(count):
+                response = await maker.place(client, samples)
+                if response is not None and response.status_code == 201:
+                    created.append(int(response.json()["id"]))
+        return samples, created
+
+    return asyncio.run(place())

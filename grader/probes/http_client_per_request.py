@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
+import time
 
 from grader.probes._base import ProbeResult, ProbeTarget, inconclusive, judge
-from grader.probes._measure import OrderMaker, Samples, app_client
+from grader.probes._measure import OrderMaker, place_orders
 
 BUG = "http-client-per-request"
 METRIC = "upstream_connections_per_call"
@@ -16,7 +16,8 @@ SETTLE_S = 2.0  # notifications may leave after the response
 def probe(target: ProbeTarget) -> ProbeResult:
     with target.deploy() as deployment:
         maker = OrderMaker(deployment)
-        samples = asyncio.run(_orders(deployment.url, maker))
+        samples, _ = place_orders(deployment.url, maker, ORDERS)
+        time.sleep(SETTLE_S)
         stats = deployment.stub.stats()
     calls = sum(stats["requests"].values())
     opened = int(stats["connections_opened"])
@@ -29,12 +30,3 @@ def probe(target: ProbeTarget) -> ProbeResult:
     if samples.ok(201) < ORDERS // 2 or calls == 0:
         return inconclusive(BUG, f"only {samples.ok(201)} of {ORDERS} orders succeeded", evidence)
     return judge(BUG, opened / calls, evidence, what="TCP connections per payments API call")
-
-
-async def _orders(url: str, maker: OrderMaker) -> Samples:
-    samples = Samples()
-    async with app_client(url) as client:
-        for _ in range(ORDERS):
-            await maker.place(client, samples)
-    await asyncio.sleep(SETTLE_S)
-    return samples

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from grader.probes._base import ProbeResult, ProbeTarget, judge
-from grader.probes._measure import OrderMaker, Samples, app_client, summary
+from grader.probes._measure import OrderMaker, place_orders, summary
 
 BUG = "no-upstream-retry"
 METRIC = "success_rate"
@@ -16,11 +14,11 @@ def probe(target: ProbeTarget) -> ProbeResult:
     with target.deploy() as deployment:
         maker = OrderMaker(deployment)
         deployment.stub.configure(charges={"fail_first": 1, "failure": "503"})
-        transient = asyncio.run(_orders(deployment.url, maker, ORDERS))
+        transient = place_orders(deployment.url, maker, ORDERS)[0]
         transient_stats = deployment.stub.stats()
         deployment.stub.reset()
         deployment.stub.configure(charges={"fail_first": 1, "failure": "reset_after_success"})
-        lost = asyncio.run(_orders(deployment.url, maker, 3))
+        lost = place_orders(deployment.url, maker, 3)[0]
         lost_stats = deployment.stub.stats()
     charged = [*transient_stats["charges_created_by_key"].values(), *lost_stats["charges_created_by_key"].values()]
     double_charged = sum(count > 1 for count in charged)
@@ -42,11 +40,3 @@ def probe(target: ProbeTarget) -> ProbeResult:
     problems = [f"{double_charged} Idempotency-Keys charged more than once"] if double_charged else []
     what = f"share of {ORDERS} orders succeeding when the first charge attempt gets 503"
     return judge(BUG, rate, evidence, what=what, problems=problems)
-
-
-async def _orders(url: str, maker: OrderMaker, count: int) -> Samples:
-    samples = Samples()
-    async with app_client(url) as client:
-        for _ in range(count):
-            await maker.place(client, samples)
-    return samples

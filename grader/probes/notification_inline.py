@@ -7,7 +7,6 @@ stopped right after answering.
 
 from __future__ import annotations
 
-import asyncio
 import math
 import statistics
 import time
@@ -16,7 +15,7 @@ import httpx
 
 from grader.kitdata import API_KEY
 from grader.probes._base import ProbeResult, ProbeTarget, judge
-from grader.probes._measure import OrderMaker, Samples, app_client
+from grader.probes._measure import OrderMaker, place_orders
 from grader.runner.deploy import Deployment
 
 BUG = "notification-inline"
@@ -25,14 +24,6 @@ ORDERS = 5
 DELAY_MS = 500
 DELIVERY_DEADLINE_S = 10.0
 FIRST_SEED_ORDER = 20001
-
-
-async def _orders(url: str, maker: OrderMaker, count: int) -> Samples:
-    samples = Samples()
-    async with app_client(url) as client:
-        for _ in range(count):
-            await maker.place(client, samples)
-    return samples
 
 
 def _created_orders(deployment: Deployment) -> set[int]:
@@ -58,11 +49,11 @@ def _wait_delivered(deployment: Deployment, orders: set[int]) -> set[int]:
 def probe(target: ProbeTarget) -> ProbeResult:
     with target.deploy() as deployment:
         maker = OrderMaker(deployment)
-        fast = asyncio.run(_orders(deployment.url, maker, ORDERS))
+        fast = place_orders(deployment.url, maker, ORDERS)[0]
         deployment.stub.configure(notifications={"latency_ms": DELAY_MS})
-        slow = asyncio.run(_orders(deployment.url, maker, ORDERS))
+        slow = place_orders(deployment.url, maker, ORDERS)[0]
         deployment.stub.configure(notifications={"latency_ms": 0, "fail_first": 2, "failure": "503"})
-        failing = asyncio.run(_orders(deployment.url, maker, 3))
+        failing = place_orders(deployment.url, maker, 3)[0]
         lost = _wait_delivered(deployment, _created_orders(deployment))
         # Stop the app right after an order is answered while its notification is still slow to deliver.
         deployment.stub.configure(notifications={"latency_ms": 1000, "fail_first": 0})

@@ -15,6 +15,7 @@ class CappedLog:
         self.cap = cap
         self.written = 0
         self.discarded = 0
+        self._kept: str | None = None
         self._pipe = pipe
         self._thread = threading.Thread(target=self._drain, name=f"log:{path.name}", daemon=True)
         self._thread.start()
@@ -33,7 +34,13 @@ class CappedLog:
     def join(self, timeout: float) -> None:
         self._thread.join(timeout)
 
+    def keep(self) -> None:
+        """Hold the log in memory: its file is about to be removed with the app's home."""
+        self._kept = self.text()
+
     def text(self) -> str:
+        if self._kept is not None:
+            return self._kept
         try:
             return self.path.read_text(errors="replace")
         except OSError:

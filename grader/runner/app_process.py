@@ -207,6 +207,7 @@ def run_app(
         listener.close()
         if app is not None:
             app.terminate()
+            app.log.keep()
         shutil.rmtree(home, ignore_errors=True)
 
 
