@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -34,15 +35,16 @@ def _leftovers(private_tmp: Path) -> set[str]:
 def _grade(app: str, out: Path) -> Iterator[dict[str, Any]]:
     # Every temp directory of the grade (the database's, the stub's, the app's copy and home) goes under a
     # private one, and every process it starts names one of them: what is left is the grade's, nobody else's.
-    private_tmp = out.parent / f"{out.name}-tmp"
-    private_tmp.mkdir()
+    # (Not under pytest's own temp directory: a concurrent pytest session may prune that one.)
+    private_tmp = Path(tempfile.mkdtemp(prefix=f"grade-{app}-"))
     saved, tempfile.tempdir = tempfile.tempdir, str(private_tmp)
     try:
         report, written = run_grade(str(ROOT / app), Options(seed=11, out=out, skip_load=True), say=lambda _: None)
+        assert written == out
+        assert _leftovers(private_tmp) == set(), "the grade left something behind"
     finally:
         tempfile.tempdir = saved
-    assert written == out
-    assert _leftovers(private_tmp) == set(), "the grade left something behind"
+        shutil.rmtree(private_tmp, ignore_errors=True)
     yield report | {"_out": str(out)}
 
 
