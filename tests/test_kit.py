@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
 import subprocess
@@ -12,10 +11,9 @@ from pathlib import Path, PurePosixPath
 import pytest
 
 from grader.catalogue import load_catalogue
-from grader.contract import run_contract
-from grader.probes import ProbeTarget, probe_for
-from grader.runner.deploy import deploy
-from grader.runner.submission import private_copy
+from grader.pipeline import Options, run_grade
+from grader.runner.sources import resolve
+from grader.runner.submission import content_hash, private_copy
 from grader.tools._leaks import Leak, distinctive, find_leaks, forbidden
 from grader.tools.kit import KIT_NAME, Build, build, main
 
@@ -125,6 +123,19 @@ def test_a_planted_solution_line_fails_the_build_and_is_named(
     assert not (tmp_path / "dist" / f"{KIT_NAME}.tar.gz").exists()
 
 
+def test_a_kit_tool_importing_a_module_nobody_has_stops_the_build(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The tools' imports are resolved at build time: a module neither kit/ nor grader/infra has is named."""
+    root = _source_copy(tmp_path / "repo")
+    target = root / "kit" / "tools" / "stack.py"
+    target.write_text("from tools.nowhere import anything\n" + target.read_text())
+
+    assert main(["build", "--root", str(root), "--out", str(tmp_path / "dist")]) == 2
+
+    assert "imports tools.nowhere" in capsys.readouterr().err
+
+
 PLANTS = {
     "a bug id": ("smoke/test_smoke.py", "# this one is n-plus-one\n", "names 'n-plus-one'"),
     "a probe module": ("tools/stack.py", "from helpers import sync_bridge_deadlock\n", "names 'sync_bridge_deadlock'"),
@@ -223,24 +234,32 @@ def test_the_unpacked_kit_sets_itself_up_passes_its_smoke_tests_and_load_tests(k
     assert _processes_in(kit_dir) == []
 
 
-@pytest.mark.slow
-def test_the_unchanged_kit_is_graded_as_the_exercise(kit: Build, exercise: ProbeTarget) -> None:
-    """A kit directory is a submission: the contract suite and every probe judge it as they judge exercise/.
+def test_the_kit_as_tarball_or_git_repository_is_the_same_submission(tmp_path: Path) -> None:
+    """`make grade` resolves the kit's tarball and its git repository to the very files of the kit directory."""
+    result = build(ROOT, tmp_path / "dist", git=True)
+    assert result.ok
+    hashes = set()
+    for given in (result.directory, result.tarball, f"file://{result.directory}"):
+        with resolve(str(given)) as source, private_copy(source.root) as copy:
+            hashes.add(content_hash(copy))
+    assert len(hashes) == 1
 
-    The contract suite runs on both with the same seed. The exercise's probe verdicts are the catalogue's
-    (each bug's measured exercise value crosses its threshold), which tests/test_probes.py re-measures.
+
+@pytest.mark.slow
+def test_the_unchanged_kit_is_graded_as_the_exercise(kit: Build, tmp_path: Path) -> None:
+    """A kit directory is a submission: `make grade` on it gives the exercise's contract outcome and verdicts.
+
+    The exercise's verdicts are the catalogue's: each bug's measured exercise value crosses its threshold
+    (tests/test_grade.py measures them again on exercise/).
     """
     catalogue = load_catalogue()
     exercise_verdicts = {
         bug.id: "present" if bug.crosses(bug.measured["exercise"]) else "fixed" for bug in catalogue.bugs
     }
-    with private_copy(kit.directory) as app_dir:
-        target = ProbeTarget(app_dir=app_dir, infra=exercise.infra)
-        outcomes = {}
-        for name, submission in (("kit", target), ("exercise", exercise)):
-            with deploy(submission.infra, submission.app_dir) as deployment:
-                result = asyncio.run(run_contract(deployment, seed=7))
-            outcomes[name] = {case.name: case.outcome for case in result.cases}
-        assert outcomes["kit"] == outcomes["exercise"]
-        kit_verdicts = {bug_id: probe_for(bug_id)(target).verdict for bug_id in catalogue.ids}
-    assert kit_verdicts == exercise_verdicts
+
+    report, _ = run_grade(str(kit.directory), Options(seed=11, out=tmp_path / "report", skip_load=True), say=print)
+
+    assert report["status"] == "graded"
+    assert report["submission"]["kind"] == "directory"
+    assert report["contract"]["failed"] == 0
+    assert {bug["id"]: bug["verdict"] for bug in report["bugs"]} == exercise_verdicts

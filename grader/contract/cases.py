@@ -1,7 +1,9 @@
 """The contract's cases, in the order they run. Each proves one promise of contract/CONTRACT.md.
 
-Only behaviour the exercise already gets right at low concurrency with a healthy payments API lives here;
-what the exercise gets wrong on purpose is measured by the probes (grader/probes/).
+Only behaviour the exercise already gets right at low concurrency with a healthy payments API lives here.
+What the exercise gets wrong on purpose — the audit row, body validation, /metrics, answers while the
+payments API fails or hangs, the notification leaving the request — is measured by the probes
+(grader/probes/), so no behaviour is scored twice.
 """
 
 from __future__ import annotations

@@ -35,7 +35,7 @@ SERVER_SETTINGS = {
     "fsync": "off",
     "synchronous_commit": "off",
     "full_page_writes": "off",
-    # the exercise opens a connection per request: leave room for it to misbehave measurably
+    # an app opening a connection per request must be able to misbehave measurably, not hit a wall
     "max_connections": "400",
     "shared_buffers": "128MB",
     "log_min_messages": "warning",

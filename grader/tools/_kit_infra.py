@@ -1,8 +1,9 @@
 """The grader's infrastructure modules the kit's tools reuse, copied into the kit's `tools/` package.
 
 A candidate runs the same embedded PostgreSQL, PostgreSQL proxy and payments stub as the grader, so the
-code is copied at build time rather than kept twice: imports move from `grader.infra.` to `tools.`, and
-each module comes with the modules it imports. A copy that still reaches into the grader, or that talks
+code is copied at build time rather than kept twice: every module that kit/tools imports but does not
+have comes from grader/infra/, with the modules it imports in turn, its imports moved from `grader.infra.`
+to `tools.`. A copy that still reaches into the grader, or that talks
 about the exercise or the solution where a comment line cannot simply be dropped, fails the build.
 """
 
@@ -14,18 +15,21 @@ from pathlib import Path, PurePosixPath
 from grader.tools._kit_files import KitFile, LayoutError
 
 INFRA = "grader/infra"
-ROOTS = ("postgres", "pgproxy", "payments_stub", "_wait")
+KIT_TOOLS = "kit/tools"
 KIT_PACKAGE = "tools"
 # The kit's root is one level above tools/; the repository's is two levels above grader/infra/.
 PATH_FIXES = {"postgres": (('parents[2] / "db"', 'parents[1] / "db"'),)}
 _IMPORT = re.compile(r"^\s*(?:from|import)\s+grader\.infra\.(\w+)", re.MULTILINE)
+_KIT_IMPORT = re.compile(rf"^\s*(?:from|import)\s+{KIT_PACKAGE}\.(\w+)", re.MULTILINE)
 _GRADER_IMPORT = re.compile(r"^\s*(?:from|import)\s+grader\b.*$", re.MULTILINE)
 _TELLING = re.compile(r"\b(?:exercise|solution)s?\b", re.IGNORECASE)
 
 
 def infra_files(root: Path) -> list[KitFile]:
-    """The modules in ROOTS and everything they import from grader.infra, rewritten for the kit."""
-    wanted, seen = list(ROOTS), set[str]()
+    """The grader.infra modules kit/tools needs, and everything they import from grader.infra, rewritten."""
+    own = {path.stem: path.read_text() for path in (root / KIT_TOOLS).glob("*.py")}
+    wanted = sorted({name for text in own.values() for name in _KIT_IMPORT.findall(text)} - set(own))
+    seen = set[str]()
     files = []
     while wanted:
         name = wanted.pop()
@@ -34,7 +38,7 @@ def infra_files(root: Path) -> list[KitFile]:
         seen.add(name)
         source = root / INFRA / f"{name}.py"
         if not source.is_file():
-            raise LayoutError(f"{INFRA}/{name}.py is imported by the kit's tools but does not exist")
+            raise LayoutError(f"{KIT_TOOLS} imports tools.{name}, which is neither in {KIT_TOOLS} nor in {INFRA}")
         text = source.read_text()
         wanted += _IMPORT.findall(text)
         files.append(

@@ -128,9 +128,11 @@ def find_leaks(kit: Path, rules: Forbidden) -> list[Leak]:
 
 
 def _path_leaks(path: PurePosixPath) -> list[Leak]:
-    for hidden in HIDDEN:
-        if path == PurePosixPath(hidden) or PurePosixPath(hidden) in path.parents or path.name == "catalogue.toml":
+    for hidden in map(PurePosixPath, HIDDEN):
+        if path == hidden or hidden in path.parents:
             return [Leak(path, 0, f"a path of the hidden set ({hidden})")]
+    if path.name == PurePosixPath(CATALOGUE).name:
+        return [Leak(path, 0, f"named as the hidden {CATALOGUE}")]
     return []
 
 
@@ -156,6 +158,7 @@ class _Flattened:
 
     def __init__(self, text: str) -> None:
         words = list(re.finditer(r"\S+", text))
+        newlines = [match.start() for match in re.finditer("\n", text)]
         self.text = " ".join(word.group(0) for word in words)
         self.lower = self.text.lower()
         self._starts: list[int] = []  # where each word starts in self.text
@@ -163,7 +166,7 @@ class _Flattened:
         offset = 0
         for word in words:
             self._starts.append(offset)
-            self._lines.append(text.count("\n", 0, word.start()) + 1)
+            self._lines.append(bisect.bisect_left(newlines, word.start()) + 1)
             offset += len(word.group(0)) + 1
 
     def find(self, needle: str, *, fold: bool) -> list[int]:

@@ -17,7 +17,7 @@ from pathlib import Path
 from grader.tools._kit_files import KitFile, LayoutError
 from grader.tools._kit_layout import kit_files
 from grader.tools._kit_publish import make_git_repository, write_tarball, write_tree
-from grader.tools._leaks import Leak, find_leaks, forbidden
+from grader.tools._leaks import Forbidden, Leak, find_leaks, forbidden
 
 KIT_NAME = "candidate-kit"
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -30,6 +30,7 @@ class Build:
     directory: Path
     tarball: Path
     files: list[KitFile]
+    rules: Forbidden
     leaks: list[Leak]
 
     @property
@@ -44,11 +45,11 @@ def build(root: Path = REPO_ROOT, out: Path = REPO_ROOT / "dist", *, git: bool =
     # A kit from an earlier build must not outlive a failed one: it could be sent by mistake.
     shutil.rmtree(directory, ignore_errors=True)
     tarball.unlink(missing_ok=True)
-    files = kit_files(root)
+    files, rules = kit_files(root), forbidden(root)
     out.mkdir(parents=True, exist_ok=True)
     write_tree(files, staging)
     try:
-        leaks = find_leaks(staging, forbidden(root))
+        leaks = find_leaks(staging, rules)
         if not leaks:
             staging.rename(directory)
             write_tarball(directory, tarball)
@@ -56,14 +57,18 @@ def build(root: Path = REPO_ROOT, out: Path = REPO_ROOT / "dist", *, git: bool =
                 make_git_repository(directory)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return Build(directory, tarball, files, leaks)
+    return Build(directory, tarball, files, rules, leaks)
 
 
 def _report(result: Build, *, git: bool) -> None:
     if result.ok:
         extra = " (a git repository with one commit)" if git else ""
         print(f"wrote {result.directory}/{extra}: {len(result.files)} files; {result.tarball}")
-        print("leak check: clean")
+        rules = result.rules
+        print(
+            f"leak check: clean ({len(rules.lines)} distinctive solution lines, {len(rules.phrases)} catalogue "
+            f"phrases, {len(rules.names)} names, {len(rules.digests)} hidden files)"
+        )
         return
     sources = {file.path: file.source for file in result.files}
     print(f"leak check failed: {len(result.leaks)} leak(s); nothing was written", file=sys.stderr)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import httpx
 
+from tools._reap import stop
 from tools._wait import NotReadyError, wait_until
 
 KIT_ROOT = Path(__file__).resolve().parents[1]
@@ -67,7 +68,8 @@ def running_app(
             stderr=subprocess.STDOUT if output else None,
             start_new_session=True,  # Ctrl-C reaches us, and we stop the app with all it started
         )
-        cleanup.callback(_stop, process)
+        # SIGTERM lets uvicorn finish its requests; whatever is left of the group is killed after the grace.
+        cleanup.callback(stop, process, signal.SIGTERM, group=True, timeout=STOP_GRACE + 5)
         url = f"http://127.0.0.1:{port}"
         _wait_ready(process, url, log)
         yield RunningApp(url, process)
@@ -85,15 +87,3 @@ def _wait_ready(process: subprocess.Popen[bytes], url: str, log: Path | None) ->
         wait_until(ready, timeout=READY_TIMEOUT, what="the app (GET /health)", interval=0.2, fatal=(AppError,))
     except NotReadyError as exc:
         raise AppError(f"{exc}; {where}") from None
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            process.wait(STOP_GRACE + 5)
-    # whatever the app started and left behind in its group goes too
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(process.pid, signal.SIGKILL)
-    process.wait(10)
