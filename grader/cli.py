@@ -62,8 +62,10 @@ def _summary(report: dict[str, Any], out: Path) -> str:
         lines.append(f"red flag: {flag['title']}")
     if report.get("contract"):
         lines.append(f"contract: {report['contract']['passed']} passed, {report['contract']['failed']} failed")
+    only = set(report["options"]["only"])
     for bug in report["bugs"]:
-        lines.append(f"  {bug['verdict']:<12} {bug['id']:<28} {bug['message']}")
+        if not only or bug["id"] in only:
+            lines.append(f"  {bug['verdict']:<12} {bug['id']:<28} {bug['message']}")
     lines.append(f"report: {out / 'report.md'} (and report.json, junit.xml, results.json)")
     return "\n".join(lines)
 

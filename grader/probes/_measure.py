@@ -130,3 +130,29 @@ def place_orders(url: str, maker: OrderMaker, count: int) -> tuple[Samples, list
         return samples, created
 
     return asyncio.run(place())
+
+
+def lag_under_load(
+    url: str,
+    clients: int,
+    duration: float,
+    request: Callable[[httpx.AsyncClient, Samples], Awaitable[object]],
+    *,
+    interval: float = 0.02,
+) -> tuple[Samples, Samples]:
+    """`clients` workers sending `request` back to back for `duration` seconds while /health is timed.
+
+    Returns the load's samples and the /health samples (the event loop's lag).
+    """
+
+    async def measure() -> tuple[Samples, Samples]:
+        load = Samples()
+        async with app_client(url) as client, app_client(url) as health:
+
+            async def one(_: int) -> None:
+                await request(client, load)
+
+            lag = await lag_during(health, closed_loop(clients, duration, one), interval=interval)
+        return load, lag
+
+    return asyncio.run(measure())

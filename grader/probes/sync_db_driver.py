@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import random
 
 from grader.probes._base import ProbeResult, ProbeTarget, inconclusive, judge
-from grader.probes._measure import Samples, app_client, closed_loop, lag_during, percentile, summary, timed
+from grader.probes._measure import lag_under_load, percentile, summary, timed
 
 BUG = "sync-db-driver"
 METRIC = "health_p90_ms"
@@ -18,7 +17,14 @@ DURATION = 3.0
 def probe(target: ProbeTarget) -> ProbeResult:
     with target.deploy() as deployment:
         deployment.proxy.configure(latency_ms=DB_LATENCY_MS)
-        reads, lag = asyncio.run(_measure(deployment.url))
+        rng = random.Random(1)
+        reads, lag = lag_under_load(
+            deployment.url,
+            CLIENTS,
+            DURATION,
+            lambda client, samples: timed(samples, client.get(f"/products/{rng.randrange(1, 10001)}")),
+            interval=0.05,
+        )
     evidence = {
         "db_latency_ms_per_round_trip": DB_LATENCY_MS,
         "clients": CLIENTS,
@@ -32,15 +38,3 @@ def probe(target: ProbeTarget) -> ProbeResult:
     return judge(
         BUG, percentile(lag.latencies_ms, 90), evidence, what="p90 of GET /health while reads wait on the database"
     )
-
-
-async def _measure(url: str) -> tuple[Samples, Samples]:
-    reads = Samples()
-    rng = random.Random(1)
-    async with app_client(url) as client, app_client(url) as health:
-
-        async def read(_: int) -> None:
-            await timed(reads, client.get(f"/products/{rng.randrange(1, 10001)}"))
-
-        lag = await lag_during(health, closed_loop(CLIENTS, DURATION, read), interval=0.05)
-    return reads, lag
