@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 SUBMISSION ?= exercise
 ARGS ?=
 
-.PHONY: venv grade test test-fast lint typecheck openapi kit clean
+.PHONY: venv grade test test-fast lint typecheck openapi kit validate clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11+ is required"; exit 1; }
@@ -41,6 +41,11 @@ openapi: $(STAMP)
 ## build the candidate kit: dist/candidate-kit/ and dist/candidate-kit.tar.gz, leak-checked (ARGS=--git: also a git repository)
 kit: $(STAMP)
 	$(BIN)/python -m grader.tools.kit build $(ARGS)
+
+## prove the grader: grade the exercise, the solution and one mutant per bug; print the detection matrix
+## (ARGS="--only n-plus-one,solution --out DIR"); exits 1 on any miss or false alarm
+validate: $(STAMP)
+	$(BIN)/python -m grader.tools.validate $(ARGS)
 
 clean:
 	rm -rf $(VENV) reports dist .mypy_cache .ruff_cache .pytest_cache

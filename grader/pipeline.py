@@ -180,6 +180,8 @@ def run_grade(given: str, options: Options, say: Progress = print) -> tuple[dict
                     raise
                 if grade.contract.failed:
                     phase.error = f"{grade.contract.failed} contract cases failed"
+                if target.exits:  # a crash or the memory limit: the failed cases alone would not say why
+                    phase.error = f"{phase.error or 'the contract ran'}; the app ended: {target.exits[0]}"
             for bug in bugs:
                 with _phase(grade, f"probe {bug.id}", say) as phase:
                     if grade.app_error:

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
 
-import psutil
 import pytest
+from _grading import grade_privately
 
 from grader.catalogue import load_catalogue
-from grader.pipeline import Options, run_grade
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[1]
@@ -22,29 +19,8 @@ BUG_IDS = load_catalogue().ids
 RED_FLAGS = {bug.id for bug in load_catalogue().bugs if bug.red_flag}
 
 
-def _leftovers(private_tmp: Path) -> set[str]:
-    """What the grade left: files under its private temp directory, processes naming it."""
-    found = {f"path {p}" for p in private_tmp.iterdir()}
-    for process in psutil.process_iter(["pid", "cmdline"]):
-        command = " ".join(process.info["cmdline"] or [])
-        if str(private_tmp) in command:
-            found.add(f"process {process.info['pid']}: {command[:120]}")
-    return found
-
-
 def _grade(app: str, out: Path) -> Iterator[dict[str, Any]]:
-    # Every temp directory of the grade (the database's, the stub's, the app's copy and home) goes under a
-    # private one, and every process it starts names one of them: what is left is the grade's, nobody else's.
-    # (Not under pytest's own temp directory: a concurrent pytest session may prune that one.)
-    private_tmp = Path(tempfile.mkdtemp(prefix=f"grade-{app}-"))
-    saved, tempfile.tempdir = tempfile.tempdir, str(private_tmp)
-    try:
-        report, written = run_grade(str(ROOT / app), Options(seed=11, out=out, skip_load=True), say=lambda _: None)
-        assert written == out
-        assert _leftovers(private_tmp) == set(), "the grade left something behind"
-    finally:
-        tempfile.tempdir = saved
-        shutil.rmtree(private_tmp, ignore_errors=True)
+    report = grade_privately(ROOT / app, out, name=app)
     yield report | {"_out": str(out)}
 
 

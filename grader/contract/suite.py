@@ -55,8 +55,9 @@ async def run_contract(deployment: Deployment, *, seed: int) -> ContractResult:
                 outcome, message = "failed", str(exc)
             except TimeoutError:
                 outcome, message = "failed", f"no answer within {CASE_TIMEOUT:.0f} s"
-            except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
-                # A transport error, a body that is not the contract's JSON: the case failed, say how.
+            except (httpx.HTTPError, ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
+                # A transport error, a body that is not the contract's JSON (`null`, a list where an object
+                # belongs): the case failed, say how.
                 outcome, message = "failed", f"{type(exc).__name__}: {exc}"
             result.cases.append(CaseResult(case.__name__, outcome, message, time.monotonic() - started))
     return result

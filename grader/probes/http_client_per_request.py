@@ -8,7 +8,7 @@ from grader.probes._base import ProbeResult, ProbeTarget, inconclusive, judge
 from grader.probes._measure import OrderMaker, place_orders
 
 BUG = "http-client-per-request"
-METRIC = "upstream_connections_per_call"
+METRIC = "upstream_connections_per_order"
 ORDERS = 20
 SETTLE_S = 2.0  # notifications may leave after the response
 
@@ -29,4 +29,9 @@ def probe(target: ProbeTarget) -> ProbeResult:
     }
     if samples.ok(201) < ORDERS // 2 or calls == 0:
         return inconclusive(BUG, f"only {samples.ok(201)} of {ORDERS} orders succeeded", evidence)
-    return judge(BUG, opened / calls, evidence, what="TCP connections per payments API call")
+    # Per order, not per call: a client built for only one of the two calls an order makes still shows
+    # a whole connection per order instead of hiding at half of one per call.
+    orders = samples.ok(201)
+    return judge(
+        BUG, opened / orders, evidence, what=f"TCP connections at the payments API per order ({orders} orders)"
+    )

@@ -51,6 +51,10 @@ class AppProcess:
     exit_code: int | None = field(default=None)
     killed_for: str | None = field(default=None)  # why the grader killed it before it was told to stop
     stopping: bool = field(default=False)
+    # Every descendant seen while it ran: one that left the app's session (setsid) or was orphaned by a
+    # crash is out of reach of the process group, and is killed one by one instead.
+    descendants: set[psutil.Process] = field(default_factory=set)
+    _seen_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)  # the watchdog adds too
 
     @property
     def pid(self) -> int:
@@ -73,21 +77,42 @@ class AppProcess:
             return self.killed_for
         return f"the app exited by itself with code {self.process.returncode}"
 
+    def note_descendants(self) -> list[psutil.Process]:
+        """Remember the app's descendants as they are now; return them."""
+        try:
+            found: list[psutil.Process] = psutil.Process(self.pid).children(recursive=True)
+        except psutil.Error:
+            return []
+        with self._seen_lock:
+            self.descendants.update(found)
+        return found
+
     def kill(self, reason: str) -> None:
         """Stop it now, for `reason` (a phase deadline, a limit)."""
         if self.process.poll() is None and not self.stopping:
             self.killed_for = reason
-            _kill_group(self.process)
+            self._kill_all()
+
+    def _kill_all(self) -> None:
+        self.note_descendants()
+        _kill_group(self.process)
+        with self._seen_lock:
+            seen = list(self.descendants)
+        for process in seen:
+            # psutil checks the process is the one seen (pid and start time), never a reused pid
+            with contextlib.suppress(psutil.Error):
+                process.kill()
 
     def terminate(self, grace: float = STOP_GRACE) -> int | None:
         """SIGTERM, wait up to `grace` seconds, then SIGKILL the whole group; return the exit code."""
         self.stopping = True
         if self.process.poll() is None:
+            self.note_descendants()  # before SIGTERM: once the app is gone, its children are orphans
             with contextlib.suppress(ProcessLookupError):
                 self.process.send_signal(signal.SIGTERM)
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self.process.wait(grace)
-        _kill_group(self.process)
+        self._kill_all()
         self.exit_code = self.process.wait(5)
         self.log.join(5)
         return self.exit_code
@@ -105,7 +130,7 @@ def _watch_memory(app: AppProcess, limit: int) -> None:
         root = psutil.Process(app.pid)
         while app.process.poll() is None:
             try:
-                rss = sum(p.memory_info().rss for p in [root, *root.children(recursive=True)])
+                rss = sum(p.memory_info().rss for p in [root, *app.note_descendants()])
             except psutil.Error:
                 rss = 0  # a child came or went while we looked: look again
             if rss > limit:
@@ -217,16 +242,20 @@ def _wait_ready(app: AppProcess, timeout: float) -> None:
     def healthy() -> bool:
         if not app.alive():
             app.log.join(2)  # let the last lines land before quoting them
-            raise AppStartError(
-                f"the app exited with code {app.process.returncode} before it was ready:\n{app.log_tail()}"
-            )
+            raise _ended_early(app)
         return httpx.get(f"{app.url}/health", timeout=2.0).status_code == 200
 
     try:
         wait_until(healthy, timeout=timeout, what="the app (GET /health)", interval=0.1, fatal=(AppStartError,))
     except NotReadyError as exc:
         if not app.alive():
-            raise AppStartError(
-                f"the app exited with code {app.process.returncode} before it was ready:\n{app.log_tail()}"
-            ) from None
+            raise _ended_early(app) from None
         raise AppStartError(f"{exc} ({time.monotonic() - started:.0f} s); log tail:\n{app.log_tail()}") from None
+
+
+def _ended_early(app: AppProcess) -> AppStartError:
+    # A watchdog kill (the memory limit) shows only as SIGKILL's exit code: say why it came.
+    why = f"; {app.killed_for}" if app.killed_for else ""
+    return AppStartError(
+        f"the app exited with code {app.process.returncode} before it was ready{why}:\n{app.log_tail()}"
+    )

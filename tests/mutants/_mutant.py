@@ -1,0 +1,51 @@
+"""A mutant: the reference solution with one catalogued bug put back, as exact text replacements."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+SOLUTION = ROOT / "solution"
+
+
+class MutantError(Exception):
+    """A mutant no longer applies to the solution: an old text is missing or ambiguous."""
+
+
+@dataclass(frozen=True)
+class Edit:
+    """Replace `old`, which must occur exactly once in `path` (relative to the app's root), by `new`."""
+
+    path: str
+    old: str
+    new: str
+
+
+@dataclass(frozen=True)
+class Mutant:
+    bug_id: str
+    summary: str
+    edits: tuple[Edit, ...]
+
+    def apply(self, root: Path) -> None:
+        """Apply every edit in order to the app under `root`; fail loudly, naming mutant and file."""
+        for edit in self.edits:
+            file = root / edit.path
+            if not file.is_file():
+                raise MutantError(f"mutant {self.bug_id}: {edit.path} does not exist")
+            text = file.read_text()
+            found = text.count(edit.old)
+            if found != 1:
+                raise MutantError(
+                    f"mutant {self.bug_id}: {edit.path}: expected the old text exactly once, found it {found} times"
+                    f" (the solution changed; update the mutant):\n{edit.old}"
+                )
+            file.write_text(text.replace(edit.old, edit.new))
+
+    def build(self, dest: Path) -> Path:
+        """A copy of `solution/` at `dest` (which must not exist) with this mutant applied; returns `dest`."""
+        shutil.copytree(SOLUTION, dest, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        self.apply(dest)
+        return dest

@@ -1,0 +1,373 @@
+"""Broken and hostile submissions: each gets a report naming what happened, within a bounded time, with
+nothing left running and the submission byte-identical.
+
+Each case is a whole grade (its own PostgreSQL, stub and app) with `--only` one cheap probe, and with the
+grader's deadlines shrunk so that a hang costs seconds, not minutes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import psutil
+import pytest
+
+from grader import pipeline
+from grader.pipeline import Options, run_grade
+from grader.runner import app_process, deploy
+from grader.runner._output import CappedLog
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parents[1]
+
+PROBE = "no-input-validation"  # one deployment, twenty small requests: the cheapest probe
+READY = 8.0  # start-up deadline for these apps (the grader's is 30 s)
+DEADLINE = 15.0  # contract and probe deadlines (the grader's are 300 s and 120 s)
+MEMORY = 256 << 20  # the memory limit for these apps (the grader's is 1.5 GiB): quick and light
+BOUND = 150.0  # a whole grade, with huge margins for this noisy machine: the point is that it ends
+
+# A working app's skeleton: GET /health answers, and each case adds its own misbehaviour.
+HEALTHY = """
+from fastapi import FastAPI
+
+app = FastAPI()
+
+
+@app.get("/health")
+async def health() -> dict[str, str]:
+    return {"status": "ok"}
+"""
+
+
+@dataclass
+class Graded:
+    report: dict[str, Any]
+    seconds: float
+    out: Path
+
+    def phase(self, name: str) -> dict[str, Any]:
+        return next(p for p in self.report["phases"] if p["name"] == name)
+
+    def bug(self, bug_id: str = PROBE) -> dict[str, Any]:
+        return next(b for b in self.report["bugs"] if b["id"] == bug_id)
+
+
+def _tree_hash(root: Path) -> str:
+    """Every file's path, mode and bytes: the submission must come back exactly as it was."""
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*")):
+        digest.update(f"{path.relative_to(root).as_posix()}\0{path.lstat().st_mode:o}\0".encode())
+        if path.is_file():
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def _leftovers(private_tmp: Path, marker: str) -> set[str]:
+    """What the grade left: files under its private temp directory, processes naming it or the case."""
+    found = {f"path {p}" for p in private_tmp.iterdir()}
+    for process in psutil.process_iter(["pid", "cmdline"]):
+        command = " ".join(process.info["cmdline"] or [])
+        if str(private_tmp) in command or marker in command:
+            found.add(f"process {process.info['pid']}: {command[:120]}")
+    return found
+
+
+@pytest.fixture(autouse=True)
+def short_deadlines(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pipeline, "CONTRACT_TIMEOUT", DEADLINE)
+    monkeypatch.setattr(pipeline, "PROBE_TIMEOUT", DEADLINE)
+    monkeypatch.setattr(pipeline, "STOP_WAIT", DEADLINE)
+    # run_app's defaults are bound at import: hand deployments a run_app with the short ones
+    short = functools.partial(app_process.run_app, ready_timeout=READY, memory_limit=MEMORY)
+    monkeypatch.setattr(deploy, "run_app", short)
+
+
+@pytest.fixture
+def grade() -> Iterator[Any]:
+    """Grade an app whose app/main.py is `source`; check the grade left nothing and changed nothing.
+
+    In `source`, `{work}` is the directory holding the submission and the report (readable by anyone, as
+    a reviewer's would be) and `{marker}` a word naming this case, for any process the app leaves.
+    """
+    marker = f"hostile-{uuid.uuid4().hex[:12]}"
+    work = Path(tempfile.mkdtemp(prefix="hostile-case-"))
+    work.chmod(0o755)
+
+    def run(source: str, **extra_files: str) -> Graded:
+        submission = work / "submission"
+        (submission / "app").mkdir(parents=True)
+        (submission / "app" / "__init__.py").write_text("")
+        (submission / "app" / "main.py").write_text(source.replace("{marker}", marker).replace("{work}", str(work)))
+        for name, text in extra_files.items():
+            (submission / "app" / name).write_text(text)
+        before = _tree_hash(submission)
+        out = work / "report"
+        out.mkdir()  # there already, as a reviewer's reports folder may be: the app must not write into it
+        # Every temp directory of the grade goes under a private one (not under pytest's own, which a
+        # concurrent session may prune): what is left there, or running and naming it, is the grade's.
+        private_tmp = Path(tempfile.mkdtemp(prefix="grade-hostile-"))
+        saved, tempfile.tempdir = tempfile.tempdir, str(private_tmp)
+        started = time.monotonic()
+        try:
+            report, written = run_grade(
+                str(submission), Options(seed=1, out=out, skip_load=True, only=(PROBE,)), say=lambda _: None
+            )
+            seconds = time.monotonic() - started
+            assert written == out
+            assert (out / "report.json").is_file()
+            assert _leftovers(private_tmp, marker) == set(), "the grade left something behind"
+        finally:
+            tempfile.tempdir = saved
+            shutil.rmtree(private_tmp, ignore_errors=True)
+        assert _tree_hash(submission) == before, "the submission changed"
+        assert seconds < BOUND, f"the grade took {seconds:.0f} s"
+        print(f"graded in {seconds:.1f} s", end=" ")
+        return Graded(report, seconds, out)
+
+    try:
+        yield run
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+        for process in psutil.process_iter(["cmdline"]):  # when the check failed: tidy up after it
+            if marker in " ".join(process.info["cmdline"] or []):
+                with contextlib.suppress(psutil.Error):
+                    process.kill()
+
+
+def _start_error(graded: Graded) -> str:
+    """What the report says about an app that never got going: its red flag and its contract phase."""
+    contract = graded.phase("contract")
+    assert contract["status"] == "error"
+    assert graded.report["score"]["overall"] == 0
+    assert graded.report["red_flags"][0]["title"].startswith("the app does not start")
+    assert graded.bug()["verdict"] == "inconclusive"
+    return str(contract["error"])
+
+
+def test_syntax_error_is_named(grade: Any) -> None:
+    """A submission that does not parse: the report quotes Python's SyntaxError and its line."""
+    graded = grade("def broken(:\n    pass\n")
+    error = _start_error(graded)
+    assert "exited with code" in error
+    assert "SyntaxError" in error
+
+
+def test_import_of_a_missing_package_in_a_module_is_named(grade: Any) -> None:
+    """A disallowed package imported by a module of the app (not main.py) is named in the red flag."""
+    graded = grade("from app import client\n" + HEALTHY, **{"client.py": "import aiohttp\n"})
+    _start_error(graded)
+    assert "'aiohttp', which is not in the allowed packages" in graded.report["red_flags"][0]["title"]
+    assert graded.report["submission"]["foreign_imports"][0]["where"] == "app/client.py:1"
+
+
+def test_hang_in_start_up_meets_the_start_deadline(grade: Any) -> None:
+    """An import that never returns: the start-up deadline stops it and says so."""
+    graded = grade("import time\ntime.sleep(3600)\n" + HEALTHY)
+    assert f"not ready after {READY:.0f} s" in _start_error(graded)
+
+
+def _contract_says(graded: Graded) -> str:
+    contract = graded.phase("contract")
+    assert contract["status"] == "error" or contract["error"], contract
+    return str(contract["error"])
+
+
+def test_crash_after_some_requests_is_named(grade: Any) -> None:
+    """An app that exits on its fifth request: the contract phase says it exited, with its code."""
+    graded = grade(
+        HEALTHY
+        + """
+import os
+
+seen = 0
+
+
+@app.middleware("http")
+async def crash_later(request, call_next):
+    global seen
+    seen += 1
+    if seen > 5:
+        os._exit(3)
+    return await call_next(request)
+"""
+    )
+    assert "the app exited by itself with code 3" in _contract_says(graded)
+    assert graded.report["contract"]["failed"] > 0
+
+
+def test_deadlock_on_the_first_request_meets_the_phase_deadline(grade: Any) -> None:
+    """A handler that blocks the event loop forever: each phase's deadline stops the app and says so."""
+    graded = grade(
+        HEALTHY
+        + """
+import time
+
+
+@app.api_route("/{path:path}", methods=["GET", "POST"])
+async def stuck(path: str) -> None:
+    time.sleep(3600)
+"""
+    )
+    assert f"no result within {DEADLINE:.0f} s; the app was stopped" in _contract_says(graded)
+    probe = graded.phase(f"probe {PROBE}")
+    assert probe["status"] == "error"
+    assert f"no result within {DEADLINE:.0f} s" in probe["error"]
+    assert graded.bug()["verdict"] == "inconclusive"
+
+
+def test_memory_hog_in_a_handler_is_killed_at_the_limit(grade: Any) -> None:
+    """A handler that holds more than the memory limit: the app is killed and the report says why."""
+    graded = grade(
+        HEALTHY
+        + """
+hoard = []
+
+
+@app.api_route("/{path:path}", methods=["GET", "POST"])
+async def hog(path: str) -> None:
+    hoard.append(b"x" * (400 << 20))
+"""
+    )
+    assert "memory limit" in _contract_says(graded)
+
+
+def test_memory_hog_at_start_up_is_killed_at_the_limit(grade: Any) -> None:
+    """An app that takes more than the memory limit before it is ready: the start error says why."""
+    graded = grade("import time\nhoard = b'x' * (400 << 20)\ntime.sleep(3600)\n" + HEALTHY)
+    assert "memory limit" in _start_error(graded)
+
+
+def test_children_that_leave_the_session_are_stopped(grade: Any) -> None:
+    """A child started in a session of its own (out of the app's process group) dies with the app."""
+    graded = grade(
+        """
+import subprocess
+import sys
+
+# `{marker}` names the child, so that the leftover check finds it whatever its session
+subprocess.Popen([sys.executable, "-c", "import time; time.sleep(3600)", "{marker}"], start_new_session=True)
+"""
+        + HEALTHY
+    )
+    assert graded.report["status"] == "graded"
+
+
+def test_children_orphaned_by_a_crash_are_stopped(grade: Any) -> None:
+    """A child in a session of its own, orphaned when the app crashes, is stopped all the same."""
+    graded = grade(
+        """
+import os
+import subprocess
+import sys
+
+subprocess.Popen([sys.executable, "-c", "import time; time.sleep(3600)", "{marker}"], start_new_session=True)
+"""
+        + HEALTHY
+        + """
+
+@app.get("/products/{product_id}")
+async def crash(product_id: int) -> None:
+    os._exit(4)
+"""
+    )
+    assert "the app exited by itself with code 4" in _contract_says(graded)
+
+
+def test_output_flood_is_capped_and_the_grade_completes(grade: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """300 MB on stdout and stderr at start-up: the log keeps its cap, the app still gets graded."""
+    logs: list[CappedLog] = []
+
+    class Recorded(CappedLog):
+        def __init__(self, pipe: IO[bytes], path: Path, cap: int) -> None:
+            super().__init__(pipe, path, cap)
+            logs.append(self)
+
+    monkeypatch.setattr(app_process, "CappedLog", Recorded)
+    graded = grade(
+        """
+import os
+import sys
+
+block = b"flood " * 10922 + b"\\n"  # 64 KiB
+for _ in range(2400):  # 150 MiB to each
+    os.write(1, block)
+    os.write(2, block)
+print("flood over", file=sys.stderr)
+"""
+        + HEALTHY
+    )
+    health = next(c for c in graded.report["contract"]["cases"] if c["name"] == "health_answers_ok")
+    assert health["outcome"] == "passed"
+    assert graded.bug()["value"] is not None  # the probe measured an answer to every body
+    assert logs, "no app log was captured"
+    for log in logs:  # every deployment: the contract's and the probe's
+        assert log.written <= app_process.LOG_CAP
+        assert log.written + log.discarded > 300_000_000
+
+
+def test_writes_outside_its_copy_are_refused(grade: Any) -> None:
+    """An app that writes into the original submission, the reports folder and the grader's own files
+    is refused: it runs as an account that owns only its copy and its home (so this needs root)."""
+    if os.geteuid() != 0:
+        pytest.skip("without root the app runs as ourselves, and can write whatever we can")
+    planted = ROOT / "grader" / "planted-by-a-submission.txt"
+    try:
+        graded = grade(
+            f"""
+for target in ["{{work}}/submission/app/main.py", "{{work}}/submission/planted.txt", "{{work}}/planted.txt",
+               "{{work}}/report/report.json", "{planted}"]:
+    try:
+        with open(target, "a") as file:
+            file.write("planted")
+    except OSError as exc:
+        print("refused:", exc)
+"""
+            + HEALTHY
+        )
+        assert not planted.exists()
+    finally:
+        planted.unlink(missing_ok=True)
+    work = graded.out.parent
+    assert sorted(p.name for p in work.iterdir()) == ["report", "submission"]
+    assert sorted(p.name for p in graded.out.iterdir()) == ["junit.xml", "report.json", "report.md", "results.json"]
+    assert json.loads((graded.out / "report.json").read_text())["schema_version"] == 1
+    health = next(c for c in graded.report["contract"]["cases"] if c["name"] == "health_answers_ok")
+    assert health["outcome"] == "passed"  # the app ran its writes, then started
+
+
+def test_hard_coded_answers_fail_the_contract_and_cap_the_score(grade: Any) -> None:
+    """An app that answers every request with the same plausible JSON: the randomised contract catches it."""
+    graded = grade(
+        HEALTHY
+        + """
+ORDER = {
+    "id": 1, "status": "paid", "currency": "USD", "total_cents": 1999, "customer_email": "a@example.org",
+    "payment_id": "ch_1", "created_at": "2026-01-01T00:00:00Z", "items": [],
+    "sku": "SKU-1", "name": "Thing", "category": "books", "price_cents": 1999, "stock": 10,
+    "limit": 20, "offset": 0,
+}
+
+
+@app.api_route("/{path:path}", methods=["GET", "POST"], status_code=201)
+async def canned(path: str) -> dict[str, object]:
+    return ORDER
+"""
+    )
+    contract = graded.report["contract"]
+    failed = {case["name"] for case in contract["cases"] if case["outcome"] != "passed"}
+    assert {"product_by_id_matches_database", "order_is_created_paid_and_stored"} <= failed
+    pass_rate = contract["passed"] / (contract["passed"] + contract["failed"])
+    assert graded.report["score"]["overall"] <= 50 * pass_rate
+    assert any(flag["title"].endswith("contract cases fail") for flag in graded.report["red_flags"])
