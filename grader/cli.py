@@ -1,6 +1,8 @@
 """The grader's command line.
 
     python -m grader grade PATH [--out DIR] [--quick] [--skip-load] [--seed N] [--only ID,...]
+                                [--scenarios NAME,...] [--scenario-dir DIR] [--workers N]
+                                [--reference auto|fresh|none]
 
 PATH is a directory holding app/main.py, a .tar.gz of one, or a git repository (a path or a URL, cloned
 locally). Writes report.json, report.md, junit.xml and results.json (Gradescope) into --out (default
@@ -19,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from grader.catalogue import load_catalogue
+from grader.load import LoadOptions, ScenarioError, load_scenarios
+from grader.load.scenario import SCENARIO_DIR
 from grader.pipeline import Options, SubmissionUnusable, run_grade
 
 USAGE_ERROR = 2
@@ -41,6 +45,17 @@ def _parser() -> argparse.ArgumentParser:
     grade.add_argument("--quick", action="store_true", help="no load phase")
     grade.add_argument("--skip-load", action="store_true", help="no load phase")
     grade.add_argument("--only", default="", help="comma-separated bug ids to probe (default: all)")
+    grade.add_argument("--scenarios", default="", help="comma-separated scenario names to run (default: all)")
+    grade.add_argument("--scenario-dir", type=Path, default=SCENARIO_DIR, help="where the scenario files are")
+    grade.add_argument(
+        "--workers", type=int, default=1, help="load generator processes: >1 runs Locust as a master and N workers"
+    )
+    grade.add_argument(
+        "--reference",
+        choices=("auto", "fresh", "none"),
+        default="auto",
+        help="the reference solution's run: auto reuses a cached run of this machine and kit, else runs it",
+    )
     return parser
 
 
@@ -77,8 +92,21 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         print(f"error: unknown bug id(s): {', '.join(unknown)}", file=sys.stderr)
         return USAGE_ERROR
+    if not 1 <= args.workers <= 64:
+        print("error: --workers must be between 1 and 64", file=sys.stderr)
+        return USAGE_ERROR
     seed = args.seed if args.seed is not None else int(time.time()) % 100_000
-    options = Options(seed=seed, out=args.out, quick=args.quick, skip_load=args.skip_load, only=only)
+    scenarios = tuple(item for item in args.scenarios.split(",") if item)
+    if not (args.skip_load or args.quick):
+        try:
+            load_scenarios(args.scenario_dir, scenarios)  # a typo fails here, before anything starts
+        except ScenarioError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return USAGE_ERROR
+    load = LoadOptions(
+        seed=seed, workers=args.workers, reference=args.reference, scenario_dir=args.scenario_dir, scenarios=scenarios
+    )
+    options = Options(seed=seed, out=args.out, quick=args.quick, skip_load=args.skip_load, only=only, load=load)
     print(f"grading {args.path} (seed {seed})", flush=True)
     try:
         report, out = run_grade(args.path, options, say=lambda line: print(line, flush=True))

@@ -24,6 +24,7 @@ from grader.contract import ContractResult, run_contract
 from grader.environment import ROOT, describe
 from grader.evidence import runtime, static
 from grader.infra.stack import Infrastructure, infrastructure
+from grader.load import LoadOptions, LoadResult, load_scenarios, run_load
 from grader.probes import ProbeResult, ProbeTarget, probe_for
 from grader.report import gradescope, junit, markdown
 from grader.report.score import red_flags, scorecard
@@ -34,6 +35,7 @@ from grader.runner.submission import content_hash, private_copy
 SCHEMA_VERSION = 1
 CONTRACT_TIMEOUT = 300.0
 PROBE_TIMEOUT = 120.0
+LOAD_ALLOWANCE_S = 60.0  # per scenario and app, beyond its duration: deploy, Locust's start and stop
 STOP_WAIT = 30.0  # after a deadline: how long the phase may take to notice its app is gone
 T = TypeVar("T")
 
@@ -57,6 +59,11 @@ class Options:
     quick: bool = False
     skip_load: bool = False
     only: tuple[str, ...] = ()
+    load: LoadOptions | None = None  # None: the default scenarios, one generator process, reference auto
+
+    @property
+    def load_options(self) -> LoadOptions:
+        return self.load or LoadOptions(seed=self.seed)
 
 
 @dataclass
@@ -73,6 +80,8 @@ class Grade:
     foreign_imports: list[static.Finding] = field(default_factory=list)
     debug: dict[str, object] = field(default_factory=dict)
     app_error: str | None = None
+    load: LoadResult | None = None
+    load_skipped: str | None = None
     error: str | None = None
     started: float = field(default_factory=time.monotonic)
     started_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
@@ -195,14 +204,29 @@ def run_grade(given: str, options: Options, say: Progress = print) -> tuple[dict
                     except Exception as exc:
                         grade.probes[bug.id] = _not_run(bug.id, f"the probe failed: {exc}")
                         raise
-        with _phase(grade, "load", say) as phase:
-            phase.status = "skipped"
-            phase.error = (
-                "--skip-load" if options.skip_load or options.quick else "no load scenarios in this kit version"
-            )
+            with _phase(grade, "load", say) as phase:
+                _load(grade, phase, target, infra, say)
     report = build_report(grade, given)
-    write_reports(report, out)
+    write_reports(report, out, grade.load.latency if grade.load else None)
     return report, out
+
+
+def _load(grade: Grade, phase: Phase, target: ProbeTarget, infra: Infrastructure, say: Progress) -> None:
+    options = grade.options
+    if options.skip_load or options.quick:
+        grade.load_skipped = "--quick" if options.quick else "--skip-load"
+    elif grade.app_error:
+        grade.load_skipped = grade.app_error
+    if grade.load_skipped:
+        phase.status, phase.error = "skipped", grade.load_skipped
+        return
+    load = options.load_options
+    scenarios = load_scenarios(load.scenario_dir, load.scenarios)
+    apps = 1 if load.reference == "none" else 2
+    deadline = apps * sum(s.duration_s + LOAD_ALLOWANCE_S for s in scenarios)
+    grade.load = _with_deadline(target, deadline, lambda: run_load(target, infra, load, say))
+    if invalid := [s["name"] for s in grade.load.section["scenarios"] if not s["valid"]]:
+        phase.error = f"invalid runs (not to be trusted): {', '.join(invalid)}"
 
 
 class SubmissionUnusable(ValueError):
@@ -272,6 +296,9 @@ def build_report(grade: Grade, given: str) -> dict[str, Any]:
             "quick": grade.options.quick,
             "skip_load": grade.options.skip_load,
             "only": list(grade.options.only),
+            "workers": grade.options.load_options.workers,
+            "reference": grade.options.load_options.reference,
+            "scenarios": list(grade.options.load_options.scenarios),
         },
         "contract": None
         if contract is None
@@ -283,13 +310,18 @@ def build_report(grade: Grade, given: str) -> dict[str, Any]:
         "bugs": bugs,
         "score": scorecard(catalogue, verdicts, passed, total) if not grade.error else None,
         "red_flags": red_flags(catalogue, verdicts, messages, extra_flags),
+        "load": grade.load.section
+        if grade.load
+        else {"status": "skipped", "reason": grade.load_skipped or "the load phase did not run"},
         "asyncio_debug": grade.debug,
         "phases": [asdict(phase) for phase in grade.phases],
     }
 
 
-def write_reports(report: dict[str, Any], out: Path) -> None:
+def write_reports(report: dict[str, Any], out: Path, latency: dict[str, Any] | None = None) -> None:
     out.mkdir(parents=True, exist_ok=True)
+    if latency is not None:
+        (out / "latency.json").write_text(json.dumps(latency) + "\n")
     (out / "report.json").write_text(json.dumps(report, indent=2, default=str) + "\n")
     (out / "report.md").write_text(markdown.render(report))
     (out / "junit.xml").write_text(junit.render(report))

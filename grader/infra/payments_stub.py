@@ -107,6 +107,7 @@ def start_payments_stub() -> Iterator[PaymentsStub]:
 class GroupConfig:
     latency_ms: float = 0.0
     hang: bool = False
+    hang_every: int = 0  # every k-th request of the group hangs (a share of hangs, for load scenarios)
     fail_first: int = 0
     fail_every: int = 0
     failure: str = "503"
@@ -122,7 +123,7 @@ def _check_field(group: str, name: str, value: Any) -> None:
     elif name in {"hang", "decline"} and (name != "decline" or group == "charges"):
         if not isinstance(value, bool):
             raise ValueError(f"{where} must be true or false")
-    elif name in {"fail_first", "fail_every"}:
+    elif name in {"fail_first", "fail_every", "hang_every"}:
         if not is_int or value < 0:
             raise ValueError(f"{where} must be an integer >= 0")
     elif name == "failure":
@@ -312,7 +313,7 @@ class Stub:
         """
         if config.latency_ms > 0:
             await asyncio.sleep(config.latency_ms / 1000)
-        if config.hang:
+        if config.hang or (config.hang_every and number % config.hang_every == 0):
             await self._hang()
             return json_response(503, {"detail": "released from a hang"}), False
         if isinstance(work, Response):
