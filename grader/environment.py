@@ -10,6 +10,7 @@ from typing import Any
 
 from grader import __version__
 from grader.evidence.static import installed_version
+from grader.runner._sandbox import sandbox
 
 KEY_PACKAGES = (
     "fastapi",
@@ -55,4 +56,5 @@ def describe(seed: int) -> dict[str, Any]:
         "cpu_model": cpu_model(),
         "cores": os.cpu_count(),
         "seed": seed,
+        "sandbox": sandbox().describe(),  # how far the submission was confined on this machine
     }

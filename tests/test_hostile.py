@@ -12,7 +12,10 @@ import functools
 import hashlib
 import json
 import os
+import re
 import shutil
+import socket
+import sysconfig
 import tempfile
 import time
 import uuid
@@ -28,6 +31,7 @@ from grader import pipeline
 from grader.pipeline import Options, run_grade
 from grader.runner import app_process, deploy
 from grader.runner._output import CappedLog
+from grader.runner._sandbox import sandbox
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,6 +52,18 @@ app = FastAPI()
 @app.get("/health")
 async def health() -> dict[str, str]:
     return {"status": "ok"}
+"""
+
+
+# Prepended to an app that reports what it observed: one JSON datagram per look, to the test's drop box.
+TELL = """
+import json as _json
+import socket as _socket
+
+
+def tell(**what):
+    with _socket.socket(_socket.AF_INET, _socket.SOCK_DGRAM) as out:
+        out.sendto(_json.dumps(what).encode(), ("127.0.0.1", {dropbox}))
 """
 
 
@@ -82,6 +98,42 @@ def _leftovers(private_tmp: Path, marker: str) -> set[str]:
         if str(private_tmp) in command or marker in command:
             found.add(f"process {process.info['pid']}: {command[:120]}")
     return found
+
+
+class DropBox:
+    """A UDP socket on loopback to which an app sends what it saw: what the app observed, not what the
+    grader says about it."""
+
+    def __init__(self) -> None:
+        self.socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.socket.bind(("127.0.0.1", 0))
+        self.socket.setblocking(False)
+
+    def app(self, source: str) -> str:
+        """`source` with `tell(**what)` defined, sending here."""
+        return TELL.replace("{dropbox}", str(self.socket.getsockname()[1])) + source
+
+    def received(self) -> list[dict[str, Any]]:
+        """Every look sent so far (loopback datagrams are queued as they are sent)."""
+        looks = []
+        with contextlib.suppress(BlockingIOError):
+            while True:
+                looks.append(json.loads(self.socket.recv(65536)))
+        return looks
+
+
+@pytest.fixture
+def dropbox() -> Iterator[DropBox]:
+    box = DropBox()
+    try:
+        yield box
+    finally:
+        box.socket.close()
+
+
+def _needs_namespace() -> None:
+    if not sandbox().namespace:
+        pytest.skip(f"no private mount namespace for the app here: {sandbox().describe()}")
 
 
 @pytest.fixture(autouse=True)
@@ -317,34 +369,240 @@ print("flood over", file=sys.stderr)
         assert log.written + log.discarded > 300_000_000
 
 
-def test_writes_outside_its_copy_are_refused(grade: Any) -> None:
-    """An app that writes into the original submission, the reports folder and the grader's own files
-    is refused: it runs as an account that owns only its copy and its home (so this needs root)."""
+def test_writes_outside_its_copy_are_refused(grade: Any, dropbox: DropBox) -> None:
+    """An app that writes into the original submission, the reports folders, the grader's files and the
+    grader's Python, or renames, re-modes or plants a link in the reports folder, is refused: it runs as an
+    account that owns only its copy and its home (so this needs root)."""
     if os.geteuid() != 0:
         pytest.skip("without root the app runs as ourselves, and can write whatever we can")
     planted = ROOT / "grader" / "planted-by-a-submission.txt"
-    try:
-        graded = grade(
-            f"""
-for target in ["{{work}}/submission/app/main.py", "{{work}}/submission/planted.txt", "{{work}}/planted.txt",
-               "{{work}}/report/report.json", "{planted}"]:
+    hook = Path(sysconfig.get_paths()["purelib"]) / "planted-by-a-submission.pth"  # code the grader would run
+    default_reports = ROOT / "reports" / "planted-by-a-submission.txt"
+    targets = [
+        "{work}/submission/app/main.py",
+        "{work}/submission/planted.txt",
+        "{work}/planted.txt",
+        "{work}/report/report.json",
+        *map(str, (planted, hook, default_reports)),
+    ]
+    source = f"""
+import os
+
+attempts = {{}}
+for target in {targets!r}:
     try:
         with open(target, "a") as file:
             file.write("planted")
+        attempts[target] = "written"
     except OSError as exc:
-        print("refused:", exc)
+        attempts[target] = type(exc).__name__
+for name, attempt in [
+    ("symlink", lambda: os.symlink("/etc/passwd", "{{work}}/report/report.md")),
+    ("rename", lambda: os.rename("{{work}}/report", "{{work}}/elsewhere")),
+    ("chmod", lambda: os.chmod("{{work}}/report", 0o777)),
+    ("rmdir", lambda: os.rmdir("{{work}}/report")),
+]:
+    try:
+        attempt()
+        attempts[name] = "done"
+    except OSError as exc:
+        attempts[name] = type(exc).__name__
+tell(attempts=attempts)
 """
-            + HEALTHY
-        )
-        assert not planted.exists()
+    try:
+        graded = grade(dropbox.app(source) + HEALTHY)
+        for path in (planted, hook, default_reports):
+            assert not path.exists(), path
     finally:
-        planted.unlink(missing_ok=True)
+        for path in (planted, hook, default_reports):
+            path.unlink(missing_ok=True)
+    looks = dropbox.received()
+    assert looks, "the app never reported"
+    for look in looks:  # one per deployment
+        assert len(look["attempts"]) == len(targets) + 4
+        assert {what for what, outcome in look["attempts"].items() if outcome in ("written", "done")} == set()
     work = graded.out.parent
     assert sorted(p.name for p in work.iterdir()) == ["report", "submission"]
     assert sorted(p.name for p in graded.out.iterdir()) == ["junit.xml", "report.json", "report.md", "results.json"]
     assert json.loads((graded.out / "report.json").read_text())["schema_version"] == 1
     health = next(c for c in graded.report["contract"]["cases"] if c["name"] == "health_answers_ok")
     assert health["outcome"] == "passed"  # the app ran its writes, then started
+
+
+def test_the_kits_files_are_out_of_the_apps_sight(grade: Any, dropbox: DropBox) -> None:
+    """An app that looks for the reference solution, the bug catalogue, the mutants and the grader, at
+    start-up and in a handler, directly, through /proc and from a user namespace of its own, finds none of
+    them; its own code it reads (so the looking works)."""
+    _needs_namespace()
+    secrets = [
+        str(path)
+        for path in (
+            ROOT / "solution" / "app" / "main.py",
+            ROOT / "grader" / "catalogue.toml",
+            ROOT / "tests" / "mutants",
+            ROOT / "grader" / "runner",
+            ROOT / "README.md",
+        )
+    ]
+    assert all(Path(path).exists() for path in secrets)  # there to be found
+    source = f"""
+import ctypes
+import os
+
+SECRETS = {secrets!r}
+PROJECT = {str(ROOT)!r}
+
+
+def outcome(path):
+    try:
+        if os.path.isdir(path):
+            return "listed " + ",".join(sorted(os.listdir(path)))
+        with open(path, "rb") as file:
+            file.read(1)
+        return "read"
+    except OSError as exc:
+        return type(exc).__name__
+
+
+def look():
+    # the grader's and init's view of the file system, which the app's namespace does not change
+    through_proc = [f"/proc/{{pid}}/root{{SECRETS[0]}}" for pid in (os.getppid(), 1)]
+    seen = {{path: outcome(path) for path in [*SECRETS, *through_proc]}}
+    return dict(seen=seen, own=outcome(__file__), project=sorted(os.listdir(PROJECT)))
+
+
+def from_a_user_namespace():
+    # a child becomes root of a user namespace of its own and takes the covering mount away
+    readable, writable = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.unshare(0x10000000 | 0x20000) != 0:
+            result = "unshare: " + os.strerror(ctypes.get_errno())
+        else:
+            libc.umount2(PROJECT.encode(), 2)
+            result = outcome(SECRETS[0])
+        os.write(writable, result.encode())
+        os._exit(0)
+    os.close(writable)
+    result = os.read(readable, 1000).decode()
+    os.waitpid(pid, 0)
+    return result
+
+
+tell(when="start-up", escape=from_a_user_namespace(), **look())
+told = []
+"""
+    handler = """
+
+@app.api_route("/{path:path}", methods=["GET", "POST"])
+async def anything(path: str) -> dict[str, str]:
+    if not told:
+        told.append(path)
+        tell(when="handler", **look())
+    return {}
+"""
+    graded = grade(dropbox.app(source) + HEALTHY + handler)
+    assert graded.report["status"] == "graded"
+    looks = dropbox.received()
+    assert {look["when"] for look in looks} == {"start-up", "handler"}, looks
+    for look in looks:
+        assert look["own"] == "read"
+        assert {path: seen for path, seen in look["seen"].items() if not seen.endswith("Error")} == {}
+        assert set(look["project"]) <= {".venv"}  # the Python it runs on, nothing else of the kit
+    assert all(look["escape"] != "read" for look in looks if look["when"] == "start-up")
+
+
+def test_scratch_directories_are_private_to_the_app(grade: Any, dropbox: DropBox) -> None:
+    """An app may write into /tmp, /var/tmp and /dev/shm, but into private empty ones: what it writes never
+    reaches the machine's, and it sees nothing others left there."""
+    _needs_namespace()
+    scratch = ["/tmp", "/var/tmp", "/dev/shm"]  # noqa: S108 (what the app is given)
+    source = f"""
+import os
+
+written = {{}}
+for directory in {scratch!r}:
+    try:
+        with open(directory + "/{{marker}}", "w") as file:
+            file.write("planted")
+        written[directory] = "written"
+    except OSError as exc:
+        written[directory] = type(exc).__name__
+# the private directories its copy and its home lie under (mount points in its /tmp)
+mine = [os.getcwd().split("/")[2], os.environ["HOME"].split("/")[2]]
+tell(name="{{marker}}", written=written, tmp=sorted(os.listdir("/tmp")), mine=mine)
+"""
+    looks: list[dict[str, Any]] = []
+    try:
+        graded = grade(dropbox.app(source) + HEALTHY)
+        looks = dropbox.received()
+        assert looks, "the app never reported"
+        for look in looks:
+            assert look["written"] == dict.fromkeys(scratch, "written")
+            assert set(look["tmp"]) <= {look["name"], *look["mine"]}
+            assert graded.out.parent.name not in look["tmp"]
+            for directory in scratch:
+                assert not Path(directory, look["name"]).exists(), f"the app's file reached {directory}"
+    finally:
+        for look in looks:
+            for directory in scratch:
+                Path(directory, look["name"]).unlink(missing_ok=True)
+
+
+def test_an_app_serving_on_a_port_of_its_own_is_named_and_stopped(grade: Any) -> None:
+    """An app that serves on a port it chose instead of the socket it was given: the start error names
+    that port, and after the grade nothing listens there."""
+    graded = grade(
+        """
+import http.server
+
+
+class Health(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write(b'{"status": "ok"}')
+
+
+server = http.server.HTTPServer(("127.0.0.1", 0), Health)
+print("serving on a port of my own:", server.server_address[1], flush=True)
+server.serve_forever()
+"""
+        + HEALTHY
+    )
+    error = _start_error(graded)
+    assert f"not ready after {READY:.0f} s" in error
+    port = re.search(r"it listens on 127\.0\.0\.1:(\d+) instead of the socket it was given", error)
+    assert port, error
+    assert f"serving on a port of my own: {port[1]}" in error  # the log tail agrees
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", int(port[1])), timeout=5).close()
+
+
+def test_an_app_that_closes_its_socket_is_named(grade: Any) -> None:
+    """An app that closes the socket it was given (and so can never listen): its exit is named."""
+    graded = grade("import os, sys\nos.close(int(sys.argv[sys.argv.index('--fd') + 1]))\n" + HEALTHY)
+    error = _start_error(graded)
+    assert "exited with code" in error
+    assert "socket.fromfd" in error  # the log tail shows where uvicorn met the closed socket
+
+
+def test_health_that_never_answers_ok_meets_the_start_deadline(grade: Any) -> None:
+    """An app that serves but whose GET /health always answers 503: the start-up deadline stops it."""
+    graded = grade(
+        """
+from fastapi import FastAPI, Response
+
+app = FastAPI()
+
+
+@app.get("/health")
+async def health() -> Response:
+    return Response(status_code=503)
+"""
+    )
+    assert f"not ready after {READY:.0f} s" in _start_error(graded)
 
 
 def test_hard_coded_answers_fail_the_contract_and_cap_the_score(grade: Any) -> None:

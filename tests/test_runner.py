@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import os
+import sys
+import tempfile
 import textwrap
 from pathlib import Path
 
 import httpx
 import pytest
 
+from grader.runner._sandbox import SCRATCH, mount_plan, project_root, sandbox
 from grader.runner.app_process import AppStartError, run_app
 from grader.runner.submission import SubmissionError, private_copy
 
+ROOT = Path(__file__).resolve().parents[1]
 HEALTHY = """
     import os
     import subprocess
@@ -35,6 +39,13 @@ HEALTHY = """
     @app.get("/child")
     async def child() -> dict[str, int]:
         return {"pid": CHILD.pid}
+
+    @app.get("/look")
+    async def look(path: str) -> dict[str, str]:
+        try:
+            return {"listed": ",".join(sorted(os.listdir(path))) if os.path.isdir(path) else open(path).read()}
+        except OSError as exc:
+            return {"error": type(exc).__name__}
 """
 
 
@@ -101,3 +112,35 @@ def test_a_directory_without_an_app_is_refused(tmp_path: Path) -> None:
     """A submission must hold app/main.py; the error says so."""
     with pytest.raises(SubmissionError, match=r"app/main\.py"), private_copy(tmp_path):
         pass
+
+
+def test_the_mount_plan_hides_the_kit_and_the_scratch_directories_and_shows_what_the_app_needs() -> None:
+    """The kit's checkout and /tmp become empty; the app's copy comes back writable, its Python read-only."""
+    copy = Path(SCRATCH[0], "kit-sub-x", "submission")
+    plan = mount_plan(writable=[copy], readable=[Path(sys.prefix), Path("/usr")])
+    hidden = [Path(path) for path, _options in plan["hide"]]
+    for secret in [project_root(), *(Path(p).resolve() for p in SCRATCH if os.path.isdir(p))]:
+        assert any(secret.is_relative_to(path) for path in hidden), secret
+    bound = dict(plan["bind"])
+    assert bound[str(copy.resolve())] == "rw"
+    assert "/usr" not in bound  # never covered, so never bound
+    assert bound.get(str(Path(sys.prefix).resolve()), "ro") == "ro"
+
+
+def test_the_app_sees_its_copy_but_not_the_kit_nor_the_machines_tmp(tmp_path: Path) -> None:
+    """In its namespace the app reads its own code, finds the reference solution absent and a /tmp holding
+    only the way to its own directories."""
+    if not sandbox().namespace:
+        pytest.skip(f"no private mount namespace for the app here: {sandbox().describe()}")
+    with run_app(_app(tmp_path, HEALTHY), {}) as app:
+
+        def look(path: Path | str) -> dict[str, str]:
+            answer: dict[str, str] = httpx.get(f"{app.url}/look", params={"path": str(path)}, timeout=10).json()
+            return answer
+
+        own = look(tmp_path / "app" / "main.py")
+        solution = look(ROOT / "solution" / "app" / "main.py")
+        scratch = look(tempfile.gettempdir())
+    assert "FastAPI()" in own.get("listed", "")
+    assert solution == {"error": "FileNotFoundError"}
+    assert len(scratch["listed"].split(",")) <= 2  # its copy's and its home's parents, nothing of ours

@@ -1,8 +1,9 @@
-"""An asyncio loop that stays in debug mode, for `uvicorn --loop grader.runner._debugloop:new_debug_loop`.
+"""An asyncio loop that stays in debug mode, for `uvicorn --loop kit_debugloop:new_debug_loop`.
 
 uvicorn on Python 3.11 switches debug mode off whatever PYTHONASYNCIODEBUG says; this loop keeps it on,
 so the app's log shows slow callbacks and coroutines that were never awaited. Imported by the app's
-process: it must stay free of the grader's other modules.
+process, which cannot see the grader: run_app copies this file beside the app as `kit_debugloop`, so it
+must stay free of the grader's other modules.
 """
 
 from __future__ import annotations

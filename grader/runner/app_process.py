@@ -1,7 +1,9 @@
 """Start a submission under uvicorn in its own process group, wait until it answers, stop it for sure.
 
 The grader owns the listening socket and hands it to uvicorn (`--fd`): no port race, and the app cannot
-choose where it listens. The app is ready when `GET /health` answers 200 before a deadline.
+choose where it listens. The app is ready when `GET /health` answers 200 before a deadline. It runs in the
+sandbox `_sandbox` describes; the grader's files for it (its log, the debug loop) sit beside its home, out
+of its reach.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import psutil
 from grader.infra._users import make_traversable
 from grader.infra._wait import NotReadyError, wait_until
 from grader.runner._output import CappedLog
-from grader.runner._sandbox import app_ids, confined, hand_over
+from grader.runner._sandbox import hand_over, sandbox
 
 READY_TIMEOUT = 30.0
 STOP_GRACE = 10.0
@@ -35,6 +37,9 @@ MEMORY_LIMIT = 1536 * 1024 * 1024  # resident memory of the app and its children
 WATCH_INTERVAL = 0.25
 # What the app gets from our environment; everything else is scrubbed.
 PASSED_THROUGH = ("LANG", "LC_ALL", "TZ")
+# The kit is hidden from the app, so the debug loop uvicorn imports is a copy on the app's PYTHONPATH.
+DEBUG_LOOP_SOURCE = Path(__file__).with_name("_debugloop.py")
+DEBUG_LOOP = "kit_debugloop:new_debug_loop"
 
 
 class AppStartError(RuntimeError):
@@ -59,6 +64,10 @@ class AppProcess:
     @property
     def pid(self) -> int:
         return self.process.pid
+
+    @property
+    def port(self) -> int:
+        return int(self.url.rsplit(":", 1)[1])
 
     def alive(self) -> bool:
         return self.process.poll() is None
@@ -141,12 +150,13 @@ def _watch_memory(app: AppProcess, limit: int) -> None:
         return
 
 
-def app_environment(extra: Mapping[str, str], home: Path) -> dict[str, str]:
+def app_environment(extra: Mapping[str, str], home: Path, lib: Path) -> dict[str, str]:
     env = {key: os.environ[key] for key in PASSED_THROUGH if key in os.environ}
     env.update(
         PATH=f"{Path(sys.executable).parent}:/usr/bin:/bin",
         HOME=str(home),
         TMPDIR=str(home),
+        PYTHONPATH=str(lib),
         PYTHONUNBUFFERED="1",
         PYTHONDONTWRITEBYTECODE="1",
     )
@@ -168,20 +178,24 @@ def run_app(
 ) -> Iterator[AppProcess]:
     """Run `app.main:app` from `app_dir`; yield once GET /health answers 200; always stop it.
 
-    When we are root the app runs as an unprivileged account that owns only its copy and its home.
+    When we are root the app runs as an unprivileged account that owns only its copy and its home and,
+    where the kernel allows, sees neither the kit's files nor the machine's shared scratch directories.
     """
-    home = Path(tempfile.mkdtemp(prefix="kit-app-"))
-    ids = app_ids()
-    if ids is not None:
-        make_traversable(home)
-        make_traversable(app_dir)
-        make_traversable(Path(sys.executable).parent)
-        make_traversable(Path(sys.executable).resolve().parent)  # a venv's python links to the base one
-        hand_over(home, ids)
-        hand_over(app_dir, ids)
+    box = sandbox()
+    work = Path(tempfile.mkdtemp(prefix="kit-app-"))  # the grader's: the app's home, its library, its log
+    home, lib = work / "home", work / "lib"
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     app: AppProcess | None = None
     try:
+        home.mkdir()
+        lib.mkdir()
+        (lib / "kit_debugloop.py").write_text(DEBUG_LOOP_SOURCE.read_text())
+        if box.ids is not None:
+            (lib / "kit_debugloop.py").chmod(0o644)
+            for path in (home, lib, app_dir, Path(sys.executable).parent, Path(sys.executable).resolve().parent):
+                make_traversable(path)  # a venv's python links to the base one
+            hand_over(home, box.ids)
+            hand_over(app_dir, box.ids)
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         # uvicorn wraps an inherited fd as AF_UNIX, so asyncio never disables Nagle on accepted
         # connections and every answer would wait ~40 ms for a delayed ACK. Accepted sockets inherit
@@ -199,21 +213,19 @@ def run_app(
             "--fd",
             str(listener.fileno()),
             "--loop",  # asyncio, whose debug mode gives supporting evidence (uvloop has none)
-            "grader.runner._debugloop:new_debug_loop" if asyncio_debug else "asyncio",
+            DEBUG_LOOP if asyncio_debug else "asyncio",
             "--lifespan",
             lifespan,
             "--no-access-log",
             "--timeout-graceful-shutdown",
             str(int(STOP_GRACE)),
         ]
-        command = confined(sys.executable, uvicorn, ids)
+        runtime = [lib, Path(sys.prefix), Path(sys.base_prefix)]
+        command = box.command(sys.executable, uvicorn, cwd=app_dir, writable=[app_dir, home], readable=runtime)
         process = subprocess.Popen(
             command,
             cwd=app_dir,
-            env=app_environment({**env, **(extra_env or {})}, home),
-            user=ids[0] if ids else None,
-            group=ids[1] if ids else None,
-            extra_groups=[] if ids else None,
+            env=app_environment({**env, **(extra_env or {})}, home, lib),
             pass_fds=[listener.fileno()],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
@@ -222,7 +234,7 @@ def run_app(
         )
         assert process.stdout is not None
         app = AppProcess(
-            url=f"http://127.0.0.1:{port}", process=process, log=CappedLog(process.stdout, home / "app.log", log_cap)
+            url=f"http://127.0.0.1:{port}", process=process, log=CappedLog(process.stdout, work / "app.log", log_cap)
         )
         listener.close()  # the child holds the socket now; our copy would keep the port alive after it dies
         threading.Thread(target=_watch_memory, args=(app, memory_limit), name="memory", daemon=True).start()
@@ -233,7 +245,7 @@ def run_app(
         if app is not None:
             app.terminate()
             app.log.keep()
-        shutil.rmtree(home, ignore_errors=True)
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def _wait_ready(app: AppProcess, timeout: float) -> None:
@@ -250,7 +262,28 @@ def _wait_ready(app: AppProcess, timeout: float) -> None:
     except NotReadyError as exc:
         if not app.alive():
             raise _ended_early(app) from None
-        raise AppStartError(f"{exc} ({time.monotonic() - started:.0f} s); log tail:\n{app.log_tail()}") from None
+        elsewhere = _listening_elsewhere(app)
+        where = f"; it listens on {', '.join(elsewhere)} instead of the socket it was given" if elsewhere else ""
+        raise AppStartError(f"{exc} ({time.monotonic() - started:.0f} s){where}; log tail:\n{app.log_tail()}") from None
+
+
+def _listening_elsewhere(app: AppProcess) -> list[str]:
+    """The addresses the app's process tree listens on, other than the socket the grader handed it."""
+    found: set[str] = set()
+    try:
+        tree = [psutil.Process(app.pid), *app.note_descendants()]
+    except psutil.Error:
+        return []
+    for process in tree:
+        try:
+            connections = process.net_connections(kind="inet")
+        except psutil.Error:
+            continue
+        for conn in connections:
+            if conn.status == psutil.CONN_LISTEN and conn.laddr and conn.laddr.port != app.port:
+                host = f"[{conn.laddr.ip}]" if ":" in conn.laddr.ip else conn.laddr.ip
+                found.add(f"{host}:{conn.laddr.port}")
+    return sorted(found)
 
 
 def _ended_early(app: AppProcess) -> AppStartError:
