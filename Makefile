@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 SUBMISSION ?= exercise
 ARGS ?=
 
-.PHONY: venv grade test test-fast lint typecheck openapi kit validate clean
+.PHONY: venv grade test test-fast lint typecheck openapi kit validate bench compare clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11+ is required"; exit 1; }
@@ -46,6 +46,16 @@ kit: $(STAMP)
 ## (ARGS="--only n-plus-one,solution --out DIR"); exits 1 on any miss or false alarm
 validate: $(STAMP)
 	$(BIN)/python -m grader.tools.validate $(ARGS)
+
+## benchmark: the solution against the stack's floors and the exercise, the grader against wrk, grade wall
+## times; prints a table and the targets, writes bench.json (ARGS="--skip-grade --skip-wrk --check")
+bench: $(STAMP)
+	$(BIN)/python -m grader.bench $(ARGS)
+
+## compare grades side by side: make compare REPORTS="reports/alice-* reports/bob-*" (globs allowed, ARGS="--out DIR");
+## writes compare.html and compare.md, ranked by scorecard and by normalised latency (load index p95, lower is better)
+compare: $(STAMP)
+	@set -f; $(BIN)/python -m grader.compare $(REPORTS) $(ARGS)  # set -f: the globs reach Python, which passes over non-reports
 
 clean:
 	rm -rf $(VENV) reports dist .mypy_cache .ruff_cache .pytest_cache

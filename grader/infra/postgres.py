@@ -70,6 +70,7 @@ class PostgresServer:
     endpoint: Endpoint
     created: list[str] = field(default_factory=list)
     _template: str | None = None
+    pid: int | None = None  # the postmaster's, when we run it (load tests keep it off the generator's cores)
 
     def connect(self, dbname: str = "postgres") -> connection:
         conn = psycopg2.connect(self.endpoint.dsn(dbname), connect_timeout=10)
@@ -164,7 +165,7 @@ def embedded_postgres() -> Iterator[PostgresServer]:
                 user=uid,
                 group=gid,
             )
-        server = PostgresServer(Endpoint(host=str(sock), port=5432, user="postgres"))
+        server = PostgresServer(Endpoint(host=str(sock), port=5432, user="postgres"), pid=process.pid)
 
         def accepting() -> bool:
             assert process is not None

@@ -17,12 +17,12 @@ def plan() -> tuple[list[int] | None, list[int] | None]:
     return usable[:half], usable[half:]
 
 
-def pin_tree(pid: int, cpus: list[int] | None) -> int:
+def pin_tree(pid: int | None, cpus: list[int] | None) -> int:
     """Pin every thread of `pid` and its descendants to `cpus`; threads they start later inherit it.
 
     Returns how many threads were pinned.
     """
-    if not cpus:
+    if not cpus or pid is None:
         return 0
     pinned = 0
     with contextlib.suppress(psutil.Error):

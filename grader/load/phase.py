@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,10 +17,10 @@ from grader.load.engine import run_locust, start_progress_printer
 from grader.load.scenario import SCENARIO_DIR, Scenario, load_scenarios
 from grader.load.stats import TOTAL, ratios, summarise
 from grader.probes import ProbeTarget
+from grader.runner.deploy import Deployment
 from grader.runner.submission import private_copy
 
 Say = Callable[[str], None]
-SETTLE_S = 0.5  # after the faults are set: let the app's first connections settle
 
 
 @dataclass(frozen=True)
@@ -37,24 +39,48 @@ class LoadResult:
     runs: dict[str, Any] = field(default_factory=dict)
 
 
-def run_scenario(target: ProbeTarget, scenario: Scenario, options: LoadOptions, say: Say, label: str) -> dict[str, Any]:
-    """One scenario against a fresh deployment of `target`: figures and raw histograms."""
-    app_cpus, generator_cpus = _cpus.plan()
+@contextlib.contextmanager
+def prepared(target: ProbeTarget, scenario: Scenario) -> Iterator[Deployment]:
+    """A fresh deployment of `target` with the scenario's faults set.
+
+    The system under test — the app, PostgreSQL, the proxy and the stub — runs on the app's cores and
+    the load generator alone on the others, so the generator's own appetite never slows the server.
+    """
+    app_cpus, _ = _cpus.plan()
+    everywhere = sorted(os.sched_getaffinity(0))
+    shared = [target.infra.pg.pid, target.infra.stub.pid]
     with target.deploy() as deployment:
         deployment.proxy.configure(latency_ms=scenario.faults.db_latency_ms)
         deployment.stub.configure(**scenario.faults.stub_config())
-        _cpus.pin_tree(deployment.app.pid, app_cpus)
-        run = run_locust(
-            scenario,
-            deployment.url,
-            seed=options.seed,
-            workers=options.workers,
-            cpus=generator_cpus,
-            progress=start_progress_printer(say, f"{scenario.name} [{label}]", scenario.duration_s),
-        )
+        for pid in (deployment.app.pid, deployment.proxy.pid, *shared):
+            _cpus.pin_tree(pid, app_cpus)
+        try:
+            yield deployment
+        finally:
+            for pid in shared:
+                _cpus.pin_tree(pid, everywhere if app_cpus else None)
+
+
+def measure(deployment: Deployment, scenario: Scenario, options: LoadOptions, say: Say, label: str) -> dict[str, Any]:
+    """Run `scenario` against a prepared deployment: figures and raw histograms."""
+    app_cpus, generator_cpus = _cpus.plan()
+    run = run_locust(
+        scenario,
+        deployment.url,
+        seed=options.seed,
+        workers=options.workers,
+        cpus=generator_cpus,
+        progress=start_progress_printer(say, f"{scenario.name} [{label}]", scenario.duration_s),
+    )
     figures, raw = summarise(scenario, run)
     figures["generator"]["app_cpus"] = app_cpus
     return {"figures": figures, "histograms": raw}
+
+
+def run_scenario(target: ProbeTarget, scenario: Scenario, options: LoadOptions, say: Say, label: str) -> dict[str, Any]:
+    """One scenario against a fresh deployment of `target`."""
+    with prepared(target, scenario) as deployment:
+        return measure(deployment, scenario, options, say, label)
 
 
 def run_all(

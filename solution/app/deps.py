@@ -19,7 +19,7 @@ from app.bulkhead import Bulkhead
 from app.config import Settings
 from app.notifications import Notifier
 from app.payments import PaymentsClient
-from app.security import VerifiedKey, api_key_header, verify_api_key
+from app.security import VerifiedKey, VerifiedKeys, api_key_header, verify_api_key
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +33,7 @@ class Resources:
     payments: PaymentsClient
     notifier: Notifier
     hash_limiter: anyio.CapacityLimiter
+    verified_keys: VerifiedKeys
     order_slots: Bulkhead
 
 
@@ -99,7 +100,7 @@ OrderSlotsDep = Annotated[Bulkhead, Depends(get_order_slots)]
 async def get_api_key(
     presented: Annotated[str | None, Depends(api_key_header)], resources: ResourcesDep
 ) -> VerifiedKey:
-    return await verify_api_key(presented, resources.read_engine, resources.hash_limiter)
+    return await verify_api_key(presented, resources.read_engine, resources.hash_limiter, resources.verified_keys)
 
 
 ApiKeyDep = Annotated[VerifiedKey, Depends(get_api_key)]

@@ -20,6 +20,7 @@ from app.metrics import router as metrics_router
 from app.notifications import Notifier
 from app.payments import PaymentsClient
 from app.routes import customers, health, orders, products
+from app.security import VerifiedKeys
 
 
 @asynccontextmanager
@@ -68,6 +69,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         payments=PaymentsClient(http, settings),
         notifier=notifier,
         hash_limiter=anyio.CapacityLimiter(settings.auth_hash_threads),
+        verified_keys=VerifiedKeys(),
         order_slots=Bulkhead(settings.orders_max_concurrency, settings.orders_queue_timeout_s),
     )
     # What exists now lives as long as the process; freezing it keeps the collector's full passes
