@@ -26,7 +26,7 @@ from grader.evidence import runtime, static
 from grader.infra.stack import Infrastructure, infrastructure
 from grader.load import LoadOptions, LoadResult, load_scenarios, run_load
 from grader.probes import ProbeResult, ProbeTarget, probe_for
-from grader.report import gradescope, junit, markdown
+from grader.report import gradescope, html, junit, markdown
 from grader.report.score import red_flags, scorecard
 from grader.runner.app_process import AppStartError
 from grader.runner.sources import Source, resolve
@@ -324,5 +324,6 @@ def write_reports(report: dict[str, Any], out: Path, latency: dict[str, Any] | N
         (out / "latency.json").write_text(json.dumps(latency) + "\n")
     (out / "report.json").write_text(json.dumps(report, indent=2, default=str) + "\n")
     (out / "report.md").write_text(markdown.render(report))
+    (out / "report.html").write_text(html.render(report), encoding="utf-8")
     (out / "junit.xml").write_text(junit.render(report))
     (out / "results.json").write_text(json.dumps(gradescope.render(report), indent=2) + "\n")

@@ -188,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
         print("  timing a --quick grade ...", flush=True)
         grades["quick"] = time_grade(["--quick"])
     read = measured["product-read"]
-    bench = {
+    bench: dict[str, Any] = {
         "solution_over_floor_rps": _ratio(read["solution"]["throughput_rps"], read["floor-asyncpg"]["throughput_rps"]),
         "solution_over_exercise_rps": _ratio(read["solution"]["throughput_rps"], read["exercise"]["throughput_rps"]),
         "exercise_over_solution_p99": _ratio(read["exercise"]["p99_ms"], read["solution"]["p99_ms"]),

@@ -56,6 +56,7 @@ ALLOWED_PACKAGES = frozenset(
         "stamina",
         "tenacity",
         "prometheus_client",
+        "starlette_exporter",
         "orjson",
         "typing_extensions",
         "annotated_types",

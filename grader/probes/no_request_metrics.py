@@ -15,6 +15,26 @@ REQUESTS = 30
 TEMPLATE = re.compile(r"^/products/\{[^}]+\}$")
 COUNTED = f"GET /products/{{id}} requests counted by a route-labelled histogram (of {REQUESTS})"
 RAW_PATH = re.compile(r"^/products/\d+$")
+MAX_REDIRECTS = 3
+
+
+def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
+    return url.scheme, url.host, url.port
+
+
+def _scrape(client: httpx.Client) -> httpx.Response:
+    """GET /metrics as Prometheus scrapes it, following redirects within the app only.
+
+    prometheus_client's own exposition app mounted at /metrics (as its documentation shows) answers
+    GET /metrics with a redirect to /metrics/; a redirect elsewhere is not followed.
+    """
+    response = client.get("/metrics")
+    for _ in range(MAX_REDIRECTS):
+        target = response.next_request
+        if target is None or _origin(target.url) != _origin(client.base_url):
+            break
+        response = client.send(target)
+    return response
 
 
 def _route_counts(text: str) -> tuple[float, bool]:
@@ -37,13 +57,13 @@ def _route_counts(text: str) -> tuple[float, bool]:
 def probe(target: ProbeTarget) -> ProbeResult:
     evidence: dict[str, object] = {"requests": REQUESTS}
     with target.deploy() as deployment, httpx.Client(base_url=deployment.url, timeout=20.0) as client:
-        first = client.get("/metrics")
+        first = _scrape(client)
         evidence["metrics_status"] = first.status_code
         if first.status_code != 200:
             return judge(BUG, 0, evidence, what=COUNTED, problems=[f"GET /metrics answered {first.status_code}"])
         for product_id in range(1, REQUESTS + 1):
             client.get(f"/products/{product_id}")
-        second = client.get("/metrics")
+        second = _scrape(client)
     try:
         before, _ = _route_counts(first.text)
         after, raw_paths = _route_counts(second.text)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from grader.report import figures as fig
+
 VERDICT_MARK = {"fixed": "✅ fixed", "present": "❌ present", "inconclusive": "⚠️ inconclusive"}
 
 
@@ -52,9 +54,76 @@ def render(report: dict[str, Any]) -> str:
             for bug in report["bugs"]
         ]
         lines.append("")
+    lines += _load(report.get("load") or {})
     lines += ["## Phases", "", "| phase | status | seconds | error |", "| --- | --- | ---: | --- |"]
     lines += [
         f"| {p['name']} | {p['status']} | {p['seconds']:.1f} | {_cell(p.get('error') or '')} |"
         for p in report.get("phases", [])
     ]
     return "\n".join(lines) + "\n"
+
+
+def _load(load: dict[str, Any]) -> list[str]:
+    if load.get("status") != "ran":
+        return [f"## Load: skipped ({_cell(load.get('reason') or 'the load phase did not run')})", ""]
+    scenarios = load.get("scenarios") or []
+    reference = load.get("reference") or {}
+    lines = [
+        f"## Load: {len(scenarios)} scenarios",
+        "",
+        f"- reference: {_cell(fig.provenance_text(reference))}",
+        f"- index: {fig.index_text(load.get('index'))}",
+        f"- ratios are {fig.RATIO_NOTE}",
+        "",
+    ]
+    for scenario in scenarios:
+        lines += _scenario(scenario)
+    return lines
+
+
+def _scenario(scenario: dict[str, Any]) -> list[str]:
+    valid = "valid" if scenario.get("valid") else "⚠️ INVALID, not to be trusted"
+    lines = [f"### {_cell(scenario.get('title') or scenario.get('name'))} (`{scenario.get('name')}`): {valid}", ""]
+    lines += [f"{_cell(fig.setup_text(scenario))}.", ""]
+    if reasons := scenario.get("invalid_reasons"):
+        lines += [f"- invalid: {_cell(reason)}" for reason in reasons] + [""]
+    candidate, reference = scenario.get("candidate") or {}, scenario.get("reference")
+    ratios = scenario.get("ratios") or {}
+    lines += [
+        "| endpoint | requests | errors | not 2xx, by status | req/s | "
+        + " | ".join(f"{label} ms" for label, _ in fig.PERCENTILES)
+        + " | max ms | samples |",
+        "| --- | ---: | ---: | --- | ---: | " + " | ".join("---:" for _ in fig.PERCENTILES) + " | ---: | ---: |",
+    ]
+    for name, figures in (candidate.get("endpoints") or {}).items():
+        lines.append(_endpoint_row(name, figures, ratios.get(name) or {}))
+    lines.append("")
+    total = (reference or {}).get("endpoints", {}).get(fig.TOTAL)
+    if total:
+        lines += [
+            f"Reference, all requests: {fig.rate(total.get('throughput_rps'))} req/s, "
+            + ", ".join(f"{label} {fig.ms(total.get(key))} ms" for label, key in fig.PERCENTILES)
+            + f", errors {total.get('errors', 0)} of {total.get('requests', 0)}. "
+            f"Each cell's {fig.TIMES} is the candidate's figure over the reference's.",
+            "",
+        ]
+    elif reference is None:
+        lines += ["No reference run for this scenario: no ratios.", ""]
+    return lines
+
+
+def _endpoint_row(name: str, figures: dict[str, Any], ratios: dict[str, Any]) -> str:
+    def with_ratio(text: str, key: str) -> str:
+        return f"{text} ({fig.ratio(ratios[key])})" if ratios.get(key) is not None else text
+
+    cells = [
+        f"**{_cell(name)}**" if name == fig.TOTAL else f"`{_cell(name)}`",
+        str(figures.get("requests", "—")),
+        str(figures.get("errors", "—")),
+        _cell(fig.statuses_text(figures.get("statuses") or {})),
+        with_ratio(fig.rate(figures.get("throughput_rps")), "throughput"),
+        *(with_ratio(fig.ms(figures.get(key)), label) for label, key in fig.PERCENTILES),
+        fig.ms(figures.get("max_ms")),
+        str(figures.get("samples", "—")),
+    ]
+    return "| " + " | ".join(cells) + " |"

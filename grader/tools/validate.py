@@ -1,11 +1,13 @@
 """Prove the grader: the detection matrix, `python -m grader.tools.validate [--only NAME,...] [--out DIR]`.
 
-Grades the exercise (every bug expected `present`), the solution (none) and one mutant per catalogued
+Grades the exercise (every bug expected `present`), the solution (none), one mutant per catalogued
 bug (the solution with only that bug put back, from `tests/mutants/`: exactly its bug `present`, every
-other `fixed`). Prints the matrix (bugs x submissions) and the contract outcome of each submission, writes
-it to `matrix.json` under --out beside each submission's reports, and exits 1 on any miss, false alarm,
-inconclusive verdict, failed contract case or failed grade; 0 otherwise. Run it from the repository root
-(`make validate`): the mutants live beside the grader's tests.
+other `fixed`) and the alternative correct submissions (`tests/alternatives/<name>`, column
+`alt-<name>`: every bug fixed differently from the solution, so every one `fixed`). Prints the matrix
+(bugs x submissions) and the contract outcome of each submission, writes it to `matrix.json` under
+--out beside each submission's reports, and exits 1 on any miss, false alarm, inconclusive verdict,
+failed contract case or failed grade; 0 otherwise. Run it from the repository root (`make validate`):
+the mutants and the alternatives live beside the grader's tests.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ if str(ROOT) not in sys.path:  # `tests.mutants` is imported from the checkout, 
 from tests.mutants import mutant_for
 
 BASELINES = ("exercise", "solution")
+ALTERNATIVES_DIR = ROOT / "tests" / "alternatives"
+ALT_PREFIX = "alt-"
 CELL = {"present": "P", "fixed": "F", "inconclusive": "?"}
 
 
@@ -68,8 +72,13 @@ class Column:
         return f"{passed}/{passed + failed}"
 
 
+def alternatives() -> list[str]:
+    """Column names of the alternative correct submissions: `alt-<dir>` for each tests/alternatives/<dir>/app."""
+    return sorted(f"{ALT_PREFIX}{main.parent.parent.name}" for main in ALTERNATIVES_DIR.glob("*/app/main.py"))
+
+
 def expectations(name: str, bug_ids: list[str]) -> dict[str, str]:
-    """exercise: every bug present; solution: none; a mutant: exactly its own bug."""
+    """exercise: every bug present; solution and the alternatives: none; a mutant: exactly its own bug."""
     if name == "exercise":
         return dict.fromkeys(bug_ids, "present")
     return {bug: "present" if bug == name else "fixed" for bug in bug_ids}
@@ -82,6 +91,8 @@ def grade_column(column: Column, out: Path, seed: int, say: Any) -> None:
     try:
         if column.name in BASELINES:
             given = ROOT / column.name
+        elif column.name.startswith(ALT_PREFIX):
+            given = ALTERNATIVES_DIR / column.name.removeprefix(ALT_PREFIX)
         else:
             workdir = Path(tempfile.mkdtemp(prefix="mutant-"))
             given = mutant_for(column.name).build(workdir / column.name)
@@ -104,8 +115,11 @@ def grade_column(column: Column, out: Path, seed: int, say: Any) -> None:
 def render(columns: list[Column], bug_ids: list[str]) -> str:
     """The matrix as text: a row per bug, a column per submission; `!` marks a cell that is wrong."""
     labels = {c.name: ("ex" if c.name == "exercise" else "sol" if c.name == "solution" else "") for c in columns}
+    alts = [c.name for c in columns if c.name.startswith(ALT_PREFIX)]
     for column in columns:
-        if not labels[column.name]:
+        if column.name in alts:
+            labels[column.name] = f"a{alts.index(column.name) + 1}"
+        elif not labels[column.name]:
             labels[column.name] = f"m{bug_ids.index(column.name) + 1}"
     width = max(len(bug) for bug in [*bug_ids, "contract"]) + 6
     lines = [" " * width + "".join(f"{labels[c.name]:>7}" for c in columns)]
@@ -120,13 +134,18 @@ def render(columns: list[Column], bug_ids: list[str]) -> str:
     lines.append("")
     lines.append("P present, F fixed, ? inconclusive, - not graded; ! differs from the expectation")
     lines.append("ex = exercise (all P expected), sol = solution (all F), mN = the mutant of bug row N (only N is P)")
+    if alts:
+        named = ", ".join(f"a{n} = {name}" for n, name in enumerate(alts, start=1))
+        lines.append(f"aN = an alternative correct submission (all F): {named}")
     return "\n".join(lines)
 
 
 def _arguments(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m grader.tools.validate", description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--only", default="", help="comma-separated submissions: exercise, solution and/or bug ids (their mutants)"
+        "--only",
+        default="",
+        help="comma-separated submissions: exercise, solution, bug ids (their mutants) and/or alt-<name>",
     )
     parser.add_argument("--out", type=Path, help="where reports and matrix.json go (default reports/validate-<time>)")
     parser.add_argument("--seed", type=int, default=11)
@@ -137,7 +156,7 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
 def main(argv: list[str]) -> int:
     args = _arguments(argv)
     bug_ids = list(load_catalogue().ids)
-    names = [*BASELINES, *bug_ids]
+    names = [*BASELINES, *bug_ids, *alternatives()]
     if args.only:
         wanted = [name.strip() for name in args.only.split(",") if name.strip()]
         unknown = sorted(set(wanted) - set(names))
