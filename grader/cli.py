@@ -81,7 +81,16 @@ def _summary(report: dict[str, Any], out: Path) -> str:
     for bug in report["bugs"]:
         if not only or bug["id"] in only:
             lines.append(f"  {bug['verdict']:<12} {bug['id']:<28} {bug['message']}")
-    lines.append(f"report: {out / 'report.md'} (and report.json, junit.xml, results.json)")
+    load = report.get("load") or {}
+    if load.get("status") == "ran":
+        index = load.get("index") or {}
+        invalid = [s["name"] for s in load.get("scenarios", []) if not s.get("valid")]
+        lines.append(
+            f"load: {len(load.get('scenarios', []))} scenarios, reference {load['reference'].get('source')}; "
+            f"p95 {index.get('p95')}x and throughput {index.get('throughput')}x the reference's (geometric means)"
+            + (f"; INVALID runs: {', '.join(invalid)}" if invalid else "")
+        )
+    lines.append(f"report: {out / 'report.html'} (and report.md, report.json, latency.json, junit.xml, results.json)")
     return "\n".join(lines)
 
 

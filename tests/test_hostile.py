@@ -423,7 +423,9 @@ tell(attempts=attempts)
         assert {what for what, outcome in look["attempts"].items() if outcome in ("written", "done")} == set()
     work = graded.out.parent
     assert sorted(p.name for p in work.iterdir()) == ["report", "submission"]
-    assert sorted(p.name for p in graded.out.iterdir()) == ["junit.xml", "report.json", "report.md", "results.json"]
+    assert sorted(p.name for p in graded.out.iterdir()) == [
+        "junit.xml", "report.html", "report.json", "report.md", "results.json"
+    ]
     assert json.loads((graded.out / "report.json").read_text())["schema_version"] == 1
     health = next(c for c in graded.report["contract"]["cases"] if c["name"] == "health_answers_ok")
     assert health["outcome"] == "passed"  # the app ran its writes, then started

@@ -1,0 +1,59 @@
+"""`python -m grader.compare [--out DIR] REPORT_DIR...`: grades side by side.
+
+Each REPORT_DIR is a grade's --out directory (or its report.json); globs are expanded here too, so a quoted
+`"reports/*"` works. Writes compare.html (one self-contained page with charts) and compare.md into --out
+(default reports/compare-<timestamp>/) and prints their paths.
+Exit 2: what was given cannot be compared (the reason on one line).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from grader.compare import model, render
+from grader.compare.inputs import CompareError, expand, load
+
+USAGE_ERROR = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        print(f"error: {message} (see python -m grader.compare --help)", file=sys.stderr)
+        raise SystemExit(USAGE_ERROR)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m grader.compare", description="Compare grades side by side.")
+    parser.add_argument("reports", nargs="+", help="grade output directories (or report.json files); globs allowed")
+    parser.add_argument("--out", type=Path, default=None, help="where to write compare.html and compare.md")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        paths, notes = expand(args.reports)
+        loaded = [load(path) for path in paths]
+    except CompareError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return USAGE_ERROR
+    out: Path = args.out or Path("reports") / time.strftime("compare-%Y%m%d-%H%M%S")
+    if out.exists() and not out.is_dir():
+        print(f"error: {out}: exists and is not a directory", file=sys.stderr)
+        return USAGE_ERROR
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
+    groups = model.groups(model.candidates(loaded))
+    created = time.strftime("%Y-%m-%d %H:%M:%S %Z")
+    out.mkdir(parents=True, exist_ok=True)
+    page, table = out / "compare.html", out / "compare.md"
+    page.write_text(render.html(groups, created), encoding="utf-8")
+    table.write_text(render.markdown(groups, created), encoding="utf-8")
+    if len(groups) > 1:
+        print(f"note: {len(groups)} groups of reports that are not comparable with each other", file=sys.stderr)
+    print(page)
+    print(table)
+    return 0
