@@ -42,7 +42,9 @@ def _parser() -> argparse.ArgumentParser:
     grade.add_argument("path", help="a directory with app/main.py, a .tar.gz of one, or a git repository")
     grade.add_argument("--out", type=Path, default=None, help="where to write the reports")
     grade.add_argument("--seed", type=int, default=None, help="seed for the contract's random data (reproduce a run)")
-    grade.add_argument("--quick", action="store_true", help="no load phase")
+    grade.add_argument(
+        "--quick", action="store_true", help="a first look: no load, nor the three probes that wait out long faults"
+    )
     grade.add_argument("--skip-load", action="store_true", help="no load phase")
     grade.add_argument("--only", default="", help="comma-separated bug ids to probe (default: all)")
     grade.add_argument("--scenarios", default="", help="comma-separated scenario names to run (default: all)")
@@ -73,6 +75,9 @@ def _summary(report: dict[str, Any], out: Path) -> str:
                 else ""
             )
         )
+    if score and score.get("partial"):
+        partial = score["partial"]
+        lines.append(f"partial score: {len(partial['not_probed'])} bugs not probed ({partial['because']})")
     for flag in report.get("red_flags", []):
         lines.append(f"red flag: {flag['title']}")
     if report.get("contract"):
@@ -90,7 +95,9 @@ def _summary(report: dict[str, Any], out: Path) -> str:
             f"p95 {index.get('p95')}x and throughput {index.get('throughput')}x the reference's (geometric means)"
             + (f"; INVALID runs: {', '.join(invalid)}" if invalid else "")
         )
-    lines.append(f"report: {out / 'report.html'} (and report.md, report.json, latency.json, junit.xml, results.json)")
+    latency = ", latency.json" if load.get("status") == "ran" else ""
+    also = f"report.md, report.json{latency}, junit.xml, results.json"
+    lines.append(f"report: {out / 'report.html'} (and {also})")
     return "\n".join(lines)
 
 

@@ -25,7 +25,7 @@ from grader.environment import ROOT, describe
 from grader.evidence import runtime, static
 from grader.infra.stack import Infrastructure, infrastructure
 from grader.load import LoadOptions, LoadResult, load_scenarios, run_load
-from grader.probes import ProbeResult, ProbeTarget, probe_for
+from grader.probes import ProbeResult, ProbeTarget, probe_for, runs_in_quick
 from grader.report import gradescope, html, junit, markdown
 from grader.report.score import red_flags, scorecard
 from grader.runner.app_process import AppStartError
@@ -164,7 +164,11 @@ def run_grade(given: str, options: Options, say: Progress = print) -> tuple[dict
     grade = Grade(options)
     out = options.out or default_out(given)
     catalogue = load_catalogue()
-    bugs = [bug for bug in catalogue.bugs if not options.only or bug.id in options.only]
+    bugs = [
+        bug
+        for bug in catalogue.bugs
+        if (not options.only or bug.id in options.only) and (not options.quick or runs_in_quick(bug.id))
+    ]
     with contextlib.ExitStack() as stack:
         with _phase(grade, "submission", say):
             grade.source = stack.enter_context(resolve(given))
@@ -250,6 +254,8 @@ def build_report(grade: Grade, given: str) -> dict[str, Any]:
     catalogue = load_catalogue()
     verdicts = {bug_id: result.verdict for bug_id, result in grade.probes.items()}
     messages = {bug_id: result.message for bug_id, result in grade.probes.items()}
+    not_probed_because = "--only" if grade.options.only else "--quick"
+    not_probed = [bug.id for bug in catalogue.bugs if bug.id not in grade.probes]
     contract = grade.contract
     passed, total = (contract.passed, len(contract.cases)) if contract else (0, 1)
     extra_flags = [grade.app_error] if grade.app_error else []
@@ -257,7 +263,7 @@ def build_report(grade: Grade, given: str) -> dict[str, Any]:
         extra_flags.append(f"{contract.failed} contract cases fail")
     bugs = []
     for bug in catalogue.bugs:
-        result = grade.probes.get(bug.id) or _not_run(bug.id, "not probed (--only)")
+        result = grade.probes.get(bug.id) or _not_run(bug.id, f"not probed ({not_probed_because})")
         evidence = dict(result.evidence)
         supporting = static.supporting(grade.static_findings, bug.id)
         debug = runtime.supporting(grade.debug, bug.id)
@@ -308,7 +314,10 @@ def build_report(grade: Grade, given: str) -> dict[str, Any]:
             "cases": [asdict(case) for case in contract.cases],
         },
         "bugs": bugs,
-        "score": scorecard(catalogue, verdicts, passed, total) if not grade.error else None,
+        "score": None
+        if grade.error
+        else scorecard(catalogue, verdicts, passed, total)
+        | ({"partial": {"not_probed": not_probed, "because": not_probed_because}} if not_probed else {}),
         "red_flags": red_flags(catalogue, verdicts, messages, extra_flags),
         "load": grade.load.section
         if grade.load

@@ -15,10 +15,18 @@ from grader.probes._base import ProbeResult, ProbeTarget
 Probe = Callable[[ProbeTarget], ProbeResult]
 
 
+def _module(bug_id: str) -> object:
+    return importlib.import_module(f"grader.probes.{load_catalogue().bug(bug_id).module}")
+
+
 def probe_for(bug_id: str) -> Probe:
-    module = importlib.import_module(f"grader.probes.{load_catalogue().bug(bug_id).module}")
-    probe: Probe = module.probe
+    probe: Probe = getattr(_module(bug_id), "probe")  # noqa: B009  # the module is chosen at run time
     return probe
 
 
-__all__ = ["ProbeResult", "ProbeTarget", "probe_for"]
+def runs_in_quick(bug_id: str) -> bool:
+    """Whether `--quick` runs this probe; the few that must wait out a long fault set `QUICK = False`."""
+    return bool(getattr(_module(bug_id), "QUICK", True))
+
+
+__all__ = ["ProbeResult", "ProbeTarget", "probe_for", "runs_in_quick"]

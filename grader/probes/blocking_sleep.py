@@ -13,6 +13,7 @@ import asyncio
 from grader.probes._base import ProbeResult, ProbeTarget, inconclusive, judge
 from grader.probes._measure import OrderMaker, Samples, app_client, lag_during, summary
 
+QUICK = False  # not in --quick: it compares two series of orders with and without resets (~10 s)
 BUG = "blocking-sleep"
 METRIC = "extra_stall_ms"
 ORDERS = 6

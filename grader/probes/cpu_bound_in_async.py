@@ -17,7 +17,7 @@ from grader.probes._measure import Samples, lag_under_load, percentile, summary,
 BUG = "cpu-bound-in-async"
 METRIC = "health_p90_ms"
 CLIENTS = 4
-DURATION = 4.0
+DURATION = 3.0
 MIN_CHECKS = 8
 PREFIX = API_KEY.split(".", 1)[0]
 BODY = {"customer_email": "probe-keys@example.org", "items": [{"product_id": 1, "quantity": 1}]}

@@ -9,7 +9,7 @@ from grader.probes._measure import OrderMaker, place_orders
 
 BUG = "http-client-per-request"
 METRIC = "upstream_connections_per_order"
-ORDERS = 20
+ORDERS = 12
 SETTLE_S = 2.0  # notifications may leave after the response
 
 

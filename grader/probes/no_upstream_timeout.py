@@ -8,10 +8,11 @@ from grader.kitdata import API_KEY
 from grader.probes._base import ProbeResult, ProbeTarget, judge
 from grader.probes._measure import OrderMaker, Samples, app_client, summary, timed
 
+QUICK = False  # not in --quick: it waits out a hung payments API (12 s)
 BUG = "no-upstream-timeout"
 METRIC = "unanswered_orders"
 ORDERS = 3
-WAIT_S = 15.0
+WAIT_S = 12.0  # the contract bounds an answer at 10 s
 
 
 def probe(target: ProbeTarget) -> ProbeResult:
@@ -22,6 +23,7 @@ def probe(target: ProbeTarget) -> ProbeResult:
         stock_before = deployment.query("SELECT id, stock FROM products WHERE id = ANY(%s) ORDER BY id", products)
         deployment.stub.configure(charges={"hang": True})
         samples = asyncio.run(_orders(deployment.url, bodies))
+        deployment.stub.configure(charges={"hang": False})  # frees what still waits, so the app stops at once
         stock_after = deployment.query("SELECT id, stock FROM products WHERE id = ANY(%s) ORDER BY id", products)
     unanswered = sum(samples.errors.values())
     evidence = {

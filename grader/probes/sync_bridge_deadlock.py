@@ -9,7 +9,7 @@ from grader.probes._measure import Samples, app_client, lag_during, percentile, 
 
 BUG = "sync-bridge-deadlock"
 METRIC = "convert_p50_ms"
-CALLS = 5
+CALLS = 3
 
 
 def probe(target: ProbeTarget) -> ProbeResult:

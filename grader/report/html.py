@@ -60,6 +60,11 @@ def _scorecard(report: Mapping[str, Any]) -> str:
         html += '<div><div class="score">—</div><p class="note">no score: the grade did not complete</p></div>'
     else:
         html += f'<div><div class="score">{fig.score(score.get("overall"))}<small> / 100</small></div>'
+        if partial := score.get("partial"):
+            html += (
+                f'<p class="note">partial: {len(partial.get("not_probed", []))} bugs not probed '
+                f'({esc(str(partial.get("because", "")))}), no credit for them</p>'
+            )
         cap = fig.number(score.get("contract_cap"))
         if cap is not None and cap < 100:
             html += (

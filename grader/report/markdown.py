@@ -28,6 +28,12 @@ def render(report: dict[str, Any]) -> str:
     ]
     if score:
         lines += [f"## Score: {score['overall']:g} / 100", ""]
+        if partial := score.get("partial"):
+            lines += [
+                f"Partial: {len(partial['not_probed'])} bugs were not probed ({partial['because']}) and earn no "
+                f"credit: {', '.join(partial['not_probed'])}.",
+                "",
+            ]
         if score["contract_cap"] < 100:
             lines += [
                 f"Capped at {score['contract_cap']:g} by contract failures (probes alone: {score['uncapped']:g}).",

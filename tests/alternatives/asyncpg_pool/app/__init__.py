@@ -1,0 +1,1 @@
+"""Orders API on a raw asyncpg pool (an alternative correct submission)."""
