@@ -53,6 +53,11 @@ def _parser() -> argparse.ArgumentParser:
         "--workers", type=int, default=1, help="load generator processes: >1 runs Locust as a master and N workers"
     )
     grade.add_argument(
+        "--remote-workers", type=int, default=0, help="also wait for N Locust workers on other machines (README)"
+    )
+    grade.add_argument("--master-bind", default="127.0.0.1", help="where the Locust master listens for workers")
+    grade.add_argument("--master-port", type=int, default=0, help="the Locust master's port (default: a free one)")
+    grade.add_argument(
         "--reference",
         choices=("auto", "fresh", "none"),
         default="auto",
@@ -108,8 +113,8 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         print(f"error: unknown bug id(s): {', '.join(unknown)}", file=sys.stderr)
         return USAGE_ERROR
-    if not 1 <= args.workers <= 64:
-        print("error: --workers must be between 1 and 64", file=sys.stderr)
+    if not 1 <= args.workers <= 64 or not 0 <= args.remote_workers <= 1000:
+        print("error: --workers must be between 1 and 64, --remote-workers between 0 and 1000", file=sys.stderr)
         return USAGE_ERROR
     seed = args.seed if args.seed is not None else int(time.time()) % 100_000
     scenarios = tuple(item for item in args.scenarios.split(",") if item)
@@ -120,7 +125,14 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {exc}", file=sys.stderr)
             return USAGE_ERROR
     load = LoadOptions(
-        seed=seed, workers=args.workers, reference=args.reference, scenario_dir=args.scenario_dir, scenarios=scenarios
+        seed=seed,
+        workers=args.workers,
+        remote_workers=args.remote_workers,
+        master_bind=args.master_bind,
+        master_port=args.master_port,
+        reference=args.reference,
+        scenario_dir=args.scenario_dir,
+        scenarios=scenarios,
     )
     options = Options(seed=seed, out=args.out, quick=args.quick, skip_load=args.skip_load, only=only, load=load)
     print(f"grading {args.path} (seed {seed})", flush=True)

@@ -1,7 +1,9 @@
 """Drive Locust headless for one scenario against one running app; watch its CPU; collect its histograms.
 
 With `workers` > 1 Locust runs as a master and that many workers (its distributed mode), all on this
-machine and pinned to the generator's cores; workers on other machines can join the same way (README).
+machine and pinned to the generator's cores. With `remote_workers` the master also waits for that many
+workers started by hand on other machines (`locust -f grader/load/_locustfile.py --worker
+--master-host THIS_HOST --master-port PORT`), listening on `master_bind`.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ LOCUSTFILE = Path(__file__).with_name("_locustfile.py")
 # "unfinished", with the time they had taken so far (their true latency is at least that).
 STOP_GRACE_S = 3
 START_ALLOWANCE_S = 30.0  # Locust's own start-up and shut-down, beyond the scenario's duration
+REMOTE_WAIT_S = 120  # how long the master waits for workers on other machines to connect
 CPU_SAMPLE_S = 0.5
 LOG_TAIL_LINES = 15
 USER_CLASS = {"closed": "ClosedUser", "open": "ArrivalUser"}
@@ -101,23 +104,33 @@ def run_locust(
     workers: int = 1,
     cpus: list[int] | None = None,
     progress: Progress | None = None,
+    remote_workers: int = 0,
+    master_bind: str = "127.0.0.1",
+    master_port: int = 0,
+    say: Callable[[str], None] = print,
 ) -> GeneratorRun:
     """Run `scenario` against `url`; GeneratorError if Locust fails to deliver its histograms in time."""
     spec = json.dumps({**scenario.as_dict(), "seed": seed})
     work = Path(tempfile.mkdtemp(prefix="kit-load-"))
     try:
-        if workers <= 1:
+        allowance = START_ALLOWANCE_S
+        if workers <= 1 and not remote_workers:
             commands = [_command(scenario, url, spec, work, [])]
         else:
-            port = _free_port()
-            master = ["--master", "--master-bind-host", "127.0.0.1", "--master-bind-port", str(port),
-                      "--expect-workers", str(workers)]  # fmt: skip
+            port = master_port or _free_port()
+            master = ["--master", "--master-bind-host", master_bind, "--master-bind-port", str(port),
+                      "--expect-workers", str(workers + remote_workers)]  # fmt: skip
             worker = ["--worker", "--master-host", "127.0.0.1", "--master-port", str(port)]
             commands = [_command(scenario, url, spec, work, master)]
             commands += [_command(scenario, url, spec, work, worker) for _ in range(workers)]
+            if remote_workers:
+                master += ["--expect-workers-max-wait", str(REMOTE_WAIT_S)]
+                allowance += REMOTE_WAIT_S
+                say(f"    waiting for {remote_workers} remote workers: locust -f grader/load/_locustfile.py "
+                    f"--worker --master-host <this host> --master-port {port}")  # fmt: skip
         started = time.monotonic()
         with _processes(commands, work, cpus) as processes:
-            samples = _watch(processes, work, scenario.duration_s + START_ALLOWANCE_S, progress)
+            samples = _watch(processes, work, scenario.duration_s + allowance, progress)
         out = work / "out.json"
         if not out.exists():
             raise GeneratorError(f"Locust wrote no results; its log ends:\n{_log_tail(work)}")

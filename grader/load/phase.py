@@ -27,6 +27,9 @@ Say = Callable[[str], None]
 class LoadOptions:
     seed: int
     workers: int = 1
+    remote_workers: int = 0  # started by hand on other machines (README)
+    master_bind: str = "127.0.0.1"
+    master_port: int = 0
     reference: str = "auto"  # auto (cached when valid, else fresh) | fresh | none
     scenario_dir: Path = SCENARIO_DIR
     scenarios: tuple[str, ...] = ()
@@ -70,6 +73,10 @@ def measure(deployment: Deployment, scenario: Scenario, options: LoadOptions, sa
         seed=options.seed,
         workers=options.workers,
         cpus=generator_cpus,
+        remote_workers=options.remote_workers,
+        master_bind=options.master_bind,
+        master_port=options.master_port,
+        say=say,
         progress=start_progress_printer(say, f"{scenario.name} [{label}]", scenario.duration_s),
     )
     figures, raw = summarise(scenario, run)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
@@ -87,6 +88,18 @@ def _database_error(_: Request, exc: Exception) -> JSONResponse:
     return _answer(500, "internal error")
 
 
+def _driver_error(_: Request, exc: Exception) -> JSONResponse:
+    # The product reads use asyncpg directly (see routes/products.py): its errors arrive untranslated.
+    if getattr(exc, "sqlstate", None) in _BUSY_SQLSTATES:
+        log.warning("database contention: %s", exc)
+        return _answer(503, "service busy")
+    if isinstance(exc, asyncpg.InterfaceError):  # the connection is gone; the pool replaces it
+        log.warning("database connection lost: %s", exc)
+        return _answer(503, "database unavailable")
+    log.error("database error", exc_info=exc)
+    return _answer(500, "internal error")
+
+
 def _io_error(_: Request, exc: Exception) -> JSONResponse:
     # asyncpg raises connect failures and command timeouts untranslated (OSError, TimeoutError);
     # the payments client wraps its own, so what reaches here is an unreachable or stalled database.
@@ -99,4 +112,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(PoolTimeoutError, _pool_timeout)
     app.add_exception_handler(DBAPIError, _database_error)
+    app.add_exception_handler(asyncpg.PostgresError, _driver_error)
+    app.add_exception_handler(asyncpg.InterfaceError, _driver_error)
     app.add_exception_handler(OSError, _io_error)  # TimeoutError included

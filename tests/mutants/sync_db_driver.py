@@ -40,13 +40,34 @@ MUTANT = Mutant(
         ),
         Edit(
             "app/routes/products.py",
-            'row = (await connection.execute(_BY_ID, {"product_id": product_id})).one_or_none()',
-            'row = connection.execute(_BY_ID, {"product_id": product_id}).one_or_none()',
+            '''async def _driver(connection: AsyncConnection) -> Any:
+    """The asyncpg connection under a pooled SQLAlchemy connection (asyncpg caches its prepared statements)."""
+    return (await connection.get_raw_connection()).driver_connection
+''',
+            '''class _Rows:
+    """asyncpg's fetch/fetchrow over the sync connection: each call blocks the event loop."""
+
+    def __init__(self, connection: Any) -> None:
+        self.connection = connection
+
+    async def fetch(self, sql: str, *args: Any) -> list[Any]:
+        named = re.sub(r"\\$(\\d+)", r"%(p\\1)s", sql)
+        params = {f"p{number}": value for number, value in enumerate(args, start=1)}
+        return list(self.connection.exec_driver_sql(named, params).mappings().all())
+
+    async def fetchrow(self, sql: str, *args: Any) -> Any:
+        rows = await self.fetch(sql, *args)
+        return rows[0] if rows else None
+
+
+async def _driver(connection: Any) -> Any:
+    return _Rows(connection)
+''',
         ),
         Edit(
             "app/routes/products.py",
-            "rows = (await connection.execute(query, params)).all()",
-            "rows = connection.execute(query, params).all()",
+            "from typing import Annotated, Any\n",
+            "import re\nfrom typing import Annotated, Any\n",
         ),
     ),
 )

@@ -1,45 +1,58 @@
-"""Product reads: the hot path, so Core statements built once, on an autocommit connection (no ORM)."""
+"""Product reads: the hot path, so asyncpg's own prepared statements on a pooled autocommit connection.
+
+SQLAlchemy's execute costs ~300 µs of CPU per call here (`make bench`: the whole request went from
+~850 to ~550 µs), so these two queries skip it and talk to the driver of the connection the pool lent;
+rows become JSON with orjson, without a model round trip. The pool, its timeouts and the error
+mapping stay SQLAlchemy's.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
-from sqlalchemy import bindparam, select
+import orjson
+from fastapi import APIRouter, Query, Response
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.deps import ReadConnectionDep
 from app.errors import NotFound
-from app.models import Product
 from app.schemas import BigIntId, ProductPage, ProductPublic
 
 router = APIRouter(prefix="/products", tags=["products"])
 
-# Built once with bind parameters: SQLAlchemy memoizes their cache keys and compiled SQL, and asyncpg
-# reuses the prepared statement, so a request does no query building at all.
-_COLUMNS = select(Product.id, Product.sku, Product.name, Product.category, Product.price_cents, Product.stock)
-_BY_ID = _COLUMNS.where(Product.id == bindparam("product_id"))
-_PAGE = _COLUMNS.order_by(Product.id).limit(bindparam("limit")).offset(bindparam("offset"))
-_CATEGORY_PAGE = _PAGE.where(Product.category == bindparam("category"))  # the (category, id) index
+_COLUMNS = "SELECT id, sku, name, category, price_cents, stock FROM products"
+_BY_ID = f"{_COLUMNS} WHERE id = $1"
+_PAGE = f"{_COLUMNS} ORDER BY id LIMIT $1 OFFSET $2"
+_CATEGORY_PAGE = f"{_COLUMNS} WHERE category = $3 ORDER BY id LIMIT $1 OFFSET $2"  # the (category, id) index
 
 
-@router.get("/{product_id}")
-async def get_product(product_id: BigIntId, connection: ReadConnectionDep) -> ProductPublic:
-    row = (await connection.execute(_BY_ID, {"product_id": product_id})).one_or_none()
+async def _driver(connection: AsyncConnection) -> Any:
+    """The asyncpg connection under a pooled SQLAlchemy connection (asyncpg caches its prepared statements)."""
+    return (await connection.get_raw_connection()).driver_connection
+
+
+def _json(content: object) -> Response:
+    return Response(orjson.dumps(content), media_type="application/json")
+
+
+@router.get("/{product_id}", response_model=ProductPublic)
+async def get_product(product_id: BigIntId, connection: ReadConnectionDep) -> Response:
+    row = await (await _driver(connection)).fetchrow(_BY_ID, product_id)
     if row is None:
         raise NotFound(f"product {product_id} not found")
-    return ProductPublic.model_validate(row)
+    return _json(dict(row))
 
 
-@router.get("")
+@router.get("", response_model=ProductPage)
 async def list_products(
     connection: ReadConnectionDep,
     category: str | None = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     offset: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,
-) -> ProductPage:
-    params: dict[str, object] = {"limit": limit, "offset": offset}
-    query = _PAGE
-    if category is not None:
-        query, params["category"] = _CATEGORY_PAGE, category
-    rows = (await connection.execute(query, params)).all()
-    return ProductPage(items=[ProductPublic.model_validate(row) for row in rows], limit=limit, offset=offset)
+) -> Response:
+    driver = await _driver(connection)
+    if category is None:
+        rows = await driver.fetch(_PAGE, limit, offset)
+    else:
+        rows = await driver.fetch(_CATEGORY_PAGE, limit, offset, category)
+    return _json({"items": [dict(row) for row in rows], "limit": limit, "offset": offset})
