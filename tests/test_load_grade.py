@@ -6,11 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
+from _grading import leftovers, private_tempdir
 
 from grader.load import LoadOptions, _hdr, load_scenarios
 from grader.load.stats import TOTAL
 from grader.pipeline import Options, run_grade
-from tests._grading import leftovers, private_tempdir
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[1]

@@ -100,3 +100,13 @@ def test_an_errored_grade_still_renders(report: dict[str, Any]) -> None:
     text = markdown.render(report)
     assert "**No grade could be produced:** the app does not start" in text
     assert "## Load: skipped (the app does not start)" in text
+
+
+def test_the_header_says_how_the_app_was_confined(report: dict[str, Any]) -> None:
+    """report.json's environment.sandbox is a header line, its Markdown markup inert; an older report has none."""
+    report["environment"]["sandbox"] = "account kit_app; no mount namespace (unshare: <EPERM> *x* [a](b))"
+    header = markdown.render(report).split("\n## ", 1)[0]
+    sandbox = [line for line in header.splitlines() if line.startswith("- sandbox: ")]
+    assert sandbox == [r"- sandbox: account kit\_app; no mount namespace (unshare: \<EPERM\> \*x\* \[a\](b))"]
+    del report["environment"]["sandbox"]
+    assert "- sandbox:" not in markdown.render(report)

@@ -104,17 +104,29 @@ def test_untrusted_text_is_escaped(tmp_path: Path, browser: Browser, report: Rep
     report["submission"]["name"] = attack
     report["bugs"][0] |= {"message": "</td></tr></table><h1 id=injected>x</h1>", "evidence": {"<b id=e>": attack}}
     report["red_flags"] = [{"id": "contract", "title": attack, "message": ""}]
+    report["environment"]["sandbox"] = "<i id=sandboxed>unprivileged</i>"
     report["load"]["scenarios"][0]["candidate"]["endpoints"]["<svg id=s onload=alert(1)>"] = copy.deepcopy(
         report["load"]["scenarios"][0]["candidate"]["endpoints"]["all requests"]
     )
     page = _page(tmp_path, report)
     text = page.read_text()
-    for tag in ("<script", "<img", "<h1 id=injected", "<svg id=s", "<b id=e"):
+    for tag in ("<script", "<img", "<h1 id=injected", "<svg id=s", "<b id=e", "<i id=sandboxed"):
         assert tag not in text, tag
     dom = browser.dump_dom(page)
     assert "<title>Grade: &lt;img" in dom  # the title kept as text: no script rewrote it to "pwned"
-    for injected in ('id="injected"', 'id="e"', 'id="s"'):
+    for injected in ('id="injected"', 'id="e"', 'id="s"', 'id="sandboxed"'):
         assert injected not in dom, injected
+
+
+def test_the_header_says_how_the_app_was_confined(report: Report) -> None:
+    """The sandbox line of report.json's environment is in the header, escaped; an older report has none."""
+    sandbox = "unprivileged account kit_app, resource limits; private mount namespace: private /tmp & <dev/shm>"
+    report["environment"]["sandbox"] = sandbox
+    header = html.render(report).split("</header>", 1)[0]
+    assert '<p class="meta" id="sandbox">sandbox: unprivileged account kit_app, resource limits; private' in header
+    assert "private /tmp &amp; &lt;dev/shm&gt;</p>" in header
+    del report["environment"]["sandbox"]
+    assert 'id="sandbox"' not in html.render(report)
 
 
 def test_the_page_is_self_contained(tmp_path: Path, report: Report) -> None:

@@ -9,11 +9,12 @@ Data port (the app's `PAYMENTS_URL`):
 - `POST /notifications` (body {order_id, ...}) → 202 {"accepted": true}; every attempt is recorded.
 
 Control port: `GET /health`, `GET|PUT /config`, `POST /reset`, `GET /stats`. The config holds, per group
-("charges", "rates", "notifications"): `latency_ms`, `hang`, `fail_first`, `fail_every`, `failure`
-("503" | "reset" | "reset_after_success") and, for charges, `decline`. A request goes through: latency,
-then hang (held until the client leaves, the stub is reconfigured or reset — then answered 503 — or
-HANG_LIMIT_S passes), then validation, then the failure rules (`fail_first` counts attempts per key:
-Idempotency-Key, currency or order_id; `fail_every` counts the group's requests), then decline, then work.
+("charges", "rates", "notifications"): `latency_ms`, `hang`, `hang_every`, `fail_first`, `fail_every`,
+`failure` ("503" | "reset" | "reset_after_success") and, for charges, `decline`. A request goes through:
+latency, then hang (`hang`: every request; `hang_every`: every k-th of the group; held until the client
+leaves, the stub is reconfigured or reset — then answered 503 — or HANG_LIMIT_S passes), then validation,
+then the failure rules (`fail_first` counts attempts per key: Idempotency-Key, currency or order_id;
+`fail_every` counts the group's requests), then decline, then work.
 
 In the grader, `start_payments_stub()` runs it as a child process and yields a `PaymentsStub` handle.
 """

@@ -31,7 +31,7 @@ from grader.load.scenario import Scenario
 LOCUSTFILE = Path(__file__).with_name("_locustfile.py")
 # At the end, requests in flight get this long to finish; those still running then are recorded as
 # "unfinished", with the time they had taken so far (their true latency is at least that).
-STOP_GRACE_S = 3
+STOP_GRACE_S = 2
 START_ALLOWANCE_S = 30.0  # Locust's own start-up and shut-down, beyond the scenario's duration
 REMOTE_WAIT_S = 120  # how long the master waits for workers on other machines to connect
 CPU_SAMPLE_S = 0.5

@@ -18,12 +18,12 @@ from grader.probes._base import ProbeResult, ProbeTarget, judge
 from grader.probes._measure import OrderMaker, place_orders
 from grader.runner.deploy import Deployment
 
-QUICK = False  # not in --quick: it waits out slow and lost notifications (up to 10 s)
+QUICK = False  # not in --quick: it waits out slow and lost notifications (up to 7 s)
 BUG = "notification-inline"
 METRIC = "extra_latency_ms"
 ORDERS = 5
 DELAY_MS = 500
-DELIVERY_DEADLINE_S = 10.0
+DELIVERY_DEADLINE_S = 7.0
 FIRST_SEED_ORDER = 20001
 
 

@@ -47,7 +47,10 @@ def _header(report: Mapping[str, Any], name: str) -> str:
         f"started {esc(report.get('started_at') or '?')}, took {fig.score(report.get('seconds'))} s",
     ]
     html = f"<header><h1>Grade: {esc(name)} {_page.badge(status, status)}</h1>"
-    html += f'<p class="meta">{" · ".join(meta)}</p></header>'
+    html += f'<p class="meta">{" · ".join(meta)}</p>'
+    if sandbox := environment.get("sandbox"):  # how far the app was confined on the grading machine
+        html += f'<p class="meta" id="sandbox">sandbox: {esc(sandbox)}</p>'
+    html += "</header>"
     if status == "error":
         html += f'<div class="banner"><b>No grade could be produced:</b> {esc(report.get("error"))}</div>'
     return html

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from grader.report import figures as fig
 
+_INLINE_MARKUP = re.compile(r"[\\`*_\[\]<>&|~]")  # mid-line: `#`, `+` and `(` mark nothing there
 VERDICT_MARK = {"fixed": "✅ fixed", "present": "❌ present", "inconclusive": "⚠️ inconclusive"}
 
 
 def _cell(text: object) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _inline(text: object) -> str:
+    """Running text: Markdown's inline markup characters taken literally, on one line."""
+    return _INLINE_MARKUP.sub(r"\\\g<0>", " ".join(str(text).split()))
 
 
 def render(report: dict[str, Any]) -> str:
@@ -23,6 +30,7 @@ def render(report: dict[str, Any]) -> str:
         f"`{(submission.get('content_hash') or '')[:16]}`",
         f"- grader {report['environment']['grader_version']}, kit commit "
         f"`{report['environment'].get('kit_commit') or 'unknown'}`, seed {report['environment']['seed']}",
+        *([f"- sandbox: {_inline(sandbox)}"] if (sandbox := report["environment"].get("sandbox")) else []),
         f"- took {report.get('seconds', 0):.0f} s",
         "",
     ]

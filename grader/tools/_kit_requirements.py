@@ -21,7 +21,7 @@ _NAME = re.compile(r"^[A-Za-z0-9._-]+")
 
 APP_HEADER = """\
 # The packages your app runs with: the grader's own environment, pinned. Your app may import these and
-# no other third-party package (CANDIDATE.md says how to ask for another).
+# what they install with them, no other third-party package (CANDIDATE.md says how to ask for another).
 """
 TOOLS_HEADER = """\
 # The kit's own tools (development database, payments stub, smoke and load tests); not for your app.

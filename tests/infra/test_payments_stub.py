@@ -174,6 +174,25 @@ def test_a_hang_times_clients_out_and_the_stub_stays_responsive(stub: PaymentsSt
     assert stats["responses_by_status"]["charges"] == {}
 
 
+def test_hang_every_hangs_each_kth_request_of_the_group(stub: PaymentsStub) -> None:
+    """hang_every=2: the 2nd and 4th charges never answer (the client times out), the 1st and 3rd are served."""
+    stub.configure(charges={"hang_every": 2})
+    outcomes: list[int | str] = []
+    with _client(stub, timeout=2.0) as client, _client(stub) as other:
+        for key in ("k1", "k2", "k3", "k4"):
+            try:
+                outcomes.append(_charge(client, key).status_code)
+            except httpx.ReadTimeout:
+                outcomes.append("timeout")
+        assert other.get("/rates/EUR").status_code == 200  # other groups are unaffected
+    assert outcomes == [201, "timeout", 201, "timeout"]
+    wait_until(lambda: stub.stats()["hanging"] == 0, timeout=10, what="the hangs to end with their client")
+    stats = stub.stats()
+    assert stats["charges_created_by_key"] == {"k1": 1, "k3": 1}
+    assert stats["responses_by_status"]["charges"] == {"201": 2}
+    assert stats["requests"]["charges"] == 4
+
+
 def test_reset_releases_hung_requests(stub: PaymentsStub) -> None:
     """A request hung when the stub is reset is released with a 503 instead of waiting 300 s."""
     stub.configure(notifications={"hang": True})
@@ -234,6 +253,7 @@ def test_tcp_connections_are_counted(stub: PaymentsStub) -> None:
         ({"charges": {"failure": "timeout"}}, "charges.failure"),
         ({"charges": {"fail_first": -1}}, "charges.fail_first"),
         ({"charges": {"fail_every": 1.5}}, "charges.fail_every"),
+        ({"charges": {"hang_every": True}}, "charges.hang_every"),
         ({"notifications": {"hang": "yes"}}, "notifications.hang"),
         ({"rates": {"latency_ms": "fast"}}, "rates.latency_ms"),
     ],
