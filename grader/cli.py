@@ -20,24 +20,18 @@ import time
 from pathlib import Path
 from typing import Any
 
+from grader._cli import USAGE_ERROR, UsageParser
 from grader.catalogue import load_catalogue
 from grader.load import LoadOptions, ScenarioError, load_scenarios
 from grader.load.scenario import SCENARIO_DIR
 from grader.pipeline import Options, SubmissionUnusable, run_grade
 
-USAGE_ERROR = 2
 INFRASTRUCTURE_ERROR = 1
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
-        print(f"error: {message} (see python -m grader grade --help)", file=sys.stderr)
-        raise SystemExit(USAGE_ERROR)
-
-
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="python -m grader", description="Grade a FastAPI concurrency submission.")
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    parser = UsageParser(prog="python -m grader", description="Grade a FastAPI concurrency submission.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=UsageParser)
     grade = commands.add_parser("grade", help="grade a submission")
     grade.add_argument("path", help="a directory with app/main.py, a .tar.gz of one, or a git repository")
     grade.add_argument("--out", type=Path, default=None, help="where to write the reports")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import shutil
+import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -48,3 +50,16 @@ def grade_privately(app: Path, out: Path, *, seed: int = 11, name: str = "grade"
         assert written == out
         assert leftovers(private_tmp) == set(), "the grade left something behind"
     return report
+
+
+def import_bare(app_root: Path) -> subprocess.CompletedProcess[str]:
+    """`import app.main` from `app_root` with an empty environment: an app must build no resource at import."""
+    return subprocess.run(
+        [sys.executable, "-c", "import app.main"],
+        cwd=app_root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={"PATH": str(Path(sys.executable).parent), "PYTHONDONTWRITEBYTECODE": "1"},
+    )

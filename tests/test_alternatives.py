@@ -7,14 +7,12 @@ middleware) would mark one of these `present` or `inconclusive`; see tests/alter
 from __future__ import annotations
 
 import http.server
-import subprocess
-import sys
 import threading
 from pathlib import Path
 
 import httpx
 import pytest
-from _grading import grade_privately
+from _grading import grade_privately, import_bare
 
 from grader.catalogue import load_catalogue
 from grader.contract.cases import CASES
@@ -45,15 +43,7 @@ def test_alternative_imports_only_allowed_packages(name: str) -> None:
 @pytest.mark.parametrize("name", NAMES)
 def test_alternative_imports_without_environment(name: str) -> None:
     """Importing an alternative needs neither the database nor the environment: its resources come from lifespan."""
-    done = subprocess.run(
-        [sys.executable, "-c", "import app.main"],
-        cwd=ALTERNATIVES_DIR / name,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env={"PATH": str(Path(sys.executable).parent), "PYTHONDONTWRITEBYTECODE": "1"},
-    )
+    done = import_bare(ALTERNATIVES_DIR / name)
     assert done.returncode == 0, done.stderr[-2000:]
 
 

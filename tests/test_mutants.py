@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import py_compile
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
 import pytest
-from _grading import grade_privately
+from _grading import grade_privately, import_bare
 from mutants import SOLUTION, Edit, Mutant, MutantError, all_mutants, mutant_for
 
 from grader.catalogue import load_catalogue
@@ -42,15 +40,7 @@ def test_mutant_applies_to_the_current_solution_and_compiles(bug_id: str, tmp_pa
 def test_mutant_app_imports(bug_id: str, tmp_path: Path) -> None:
     """Each mutant's app still imports (the grader would otherwise only see an app that does not start)."""
     built = mutant_for(bug_id).build(tmp_path / bug_id)
-    done = subprocess.run(
-        [sys.executable, "-c", "import app.main"],
-        cwd=built,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env={"PATH": str(Path(sys.executable).parent), "PYTHONDONTWRITEBYTECODE": "1"},
-    )
+    done = import_bare(built)
     assert done.returncode == 0, done.stderr[-2000:]
 
 

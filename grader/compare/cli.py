@@ -13,20 +13,13 @@ import sys
 import time
 from pathlib import Path
 
+from grader._cli import USAGE_ERROR, UsageParser
 from grader.compare import model, render
 from grader.compare.inputs import CompareError, expand, load
 
-USAGE_ERROR = 2
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
-        print(f"error: {message} (see python -m grader.compare --help)", file=sys.stderr)
-        raise SystemExit(USAGE_ERROR)
-
 
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="python -m grader.compare", description="Compare grades side by side.")
+    parser = UsageParser(prog="python -m grader.compare", description="Compare grades side by side.")
     parser.add_argument("reports", nargs="+", help="grade output directories (or report.json files); globs allowed")
     parser.add_argument("--out", type=Path, default=None, help="where to write compare.html and compare.md")
     return parser
