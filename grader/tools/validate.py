@@ -8,6 +8,14 @@ other `fixed`) and the alternative correct submissions (`tests/alternatives/<nam
 --out beside each submission's reports, and exits 1 on any miss, false alarm, inconclusive verdict,
 failed contract case or failed grade; 0 otherwise. Run it from the repository root (`make validate`):
 the mutants and the alternatives live beside the grader's tests.
+
+Then repeatability (`--repeat N`, default 3): a few submissions (`--repeat-on`) are graded N more times,
+each with the load phase on a few scenarios (`--repeat-scenarios`), with the same seed. Their verdicts
+must be the same in every run (the matrix's grade included; any difference fails, bug by bug), and the
+spread of their normalised latency (candidate over reference: p95 and throughput per scenario, and
+load.index p95) is printed and written to matrix.json; an invalid load run is listed, not counted.
+`--budget SECONDS` stops before the grade that would likely pass it (judged by the durations so far):
+the rest are reported as not run, which does not fail the run.
 """
 
 from __future__ import annotations
@@ -18,14 +26,19 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from grader._cli import USAGE_ERROR, UsageParser
 from grader.catalogue import load_catalogue
 from grader.environment import ROOT
+from grader.load import LoadOptions, ScenarioError, load_scenarios
 from grader.pipeline import Options, run_grade
+from grader.tools import _repeat
+from grader.tools._budget import Budget, skipped_text
 
 if str(ROOT) not in sys.path:  # `tests.mutants` is imported from the checkout, not an installed package
     sys.path.insert(0, str(ROOT))
@@ -36,6 +49,10 @@ BASELINES = ("exercise", "solution")
 ALTERNATIVES_DIR = ROOT / "tests" / "alternatives"
 ALT_PREFIX = "alt-"
 CELL = {"present": "P", "fixed": "F", "inconclusive": "?"}
+REPEAT_ON = ("exercise", "solution", "sync-db-driver", "n-plus-one")  # a blocked loop and a query-count bug
+REPEAT_SCENARIOS = ("catalogue-reads", "spike")
+LOAD_OVERHEAD_S = 10.0  # per scenario and app beyond its duration (deploy, Locust), until a repeat has run
+NOT_RUN = "not run (budget)"
 
 
 @dataclass
@@ -50,13 +67,28 @@ class Column:
     error: str | None = None
     seconds: float = 0.0
     report: str | None = None
+    repeat: int = 0  # 0: the matrix's grade, without load; k: the k-th repeat, with the load phase
+    load: dict[str, Any] | None = None  # report.json's load section (repeats)
+    skipped: str | None = None
+
+    @property
+    def kind(self) -> str:
+        return "repeat" if self.repeat else "matrix"
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} r{self.repeat}" if self.repeat else self.name
 
     @property
     def mismatches(self) -> list[str]:
+        if self.skipped:
+            return []
         return [bug for bug, want in self.expected.items() if self.verdicts.get(bug) != want]
 
     @property
     def problems(self) -> list[str]:
+        if self.skipped:
+            return []
         found = [f"{bug}: expected {self.expected[bug]}, got {self.verdicts.get(bug)}" for bug in self.mismatches]
         if self.error:
             found.insert(0, f"grade failed: {self.error}")
@@ -66,6 +98,8 @@ class Column:
 
     @property
     def contract_text(self) -> str:
+        if self.skipped:
+            return "skip"
         if self.contract is None:
             return "not run"
         passed, failed = self.contract["passed"], self.contract["failed"]
@@ -84,8 +118,61 @@ def expectations(name: str, bug_ids: list[str]) -> dict[str, str]:
     return {bug: "present" if bug == name else "fixed" for bug in bug_ids}
 
 
-def grade_column(column: Column, out: Path, seed: int, say: Any) -> None:
-    """Grade one submission (a mutant is built into a temp dir, removed afterwards) into `column`."""
+def plan(names: list[str], bug_ids: list[str], repeat: int, repeat_on: list[str]) -> list[Column]:
+    """Every grade in the order it runs: the matrix (as `names` lists it), then the repeats round by round."""
+    columns = [Column(name, expectations(name, bug_ids)) for name in names]
+    rounds = [Column(name, expectations(name, bug_ids), repeat=k) for k in range(1, repeat + 1) for name in repeat_on]
+    return columns + rounds
+
+
+def run_plan(
+    columns: list[Column],
+    budget: Budget,
+    grade: Callable[[Column], None],
+    clock: Callable[[], float] = time.monotonic,
+    say: Callable[[str], None] = print,
+) -> None:
+    """Grade the columns in order while the budget allows; the rest are marked not run."""
+    started = clock()
+    for number, column in enumerate(columns, start=1):
+        if not budget.allows(column.kind, clock() - started):
+            if not any(c.skipped for c in columns):
+                left = (budget.seconds or 0) - (clock() - started)
+                say(
+                    f"budget: {max(left, 0):.0f} s left and {column.label} would take about "
+                    f"{budget.estimate(column.kind):.0f} s: it and the {len(columns) - number} after it are not run"
+                )
+            column.skipped = NOT_RUN
+            continue
+        say(f"[{number}/{len(columns)}] grading {column.label}" + (" (with load)" if column.repeat else ""))
+        grade(column)
+        budget.record(column.kind, column.seconds)
+        say(f"    {column.seconds:.0f} s, contract {column.contract_text}: {'; '.join(column.problems) or 'ok'}")
+
+
+def repeatability(columns: list[Column], scenarios: list[str]) -> dict[str, dict[str, Any]]:
+    """Per repeated submission with at least one repeat graded: its runs' agreement and load spread."""
+    summaries: dict[str, dict[str, Any]] = {}
+    for name in dict.fromkeys(c.name for c in columns if c.repeat and not c.skipped):
+        runs = [
+            _repeat.Run(
+                label=f"r{c.repeat}" if c.repeat else "matrix",
+                verdicts=c.verdicts,
+                contract=c.contract_text,
+                error=c.error,
+                load=c.load,
+                measured=bool(c.repeat),
+            )
+            for c in columns
+            if c.name == name and not c.skipped
+        ]
+        summaries[name] = _repeat.summarise(runs, scenarios)
+    return summaries
+
+
+def grade_column(column: Column, out: Path, seed: int, say: Any, load: LoadOptions | None = None) -> None:
+    """Grade one submission (a mutant is built into a temp dir, removed afterwards) into `column`;
+    a repeat with the load phase on `load`'s scenarios, the matrix's grade without."""
     started = time.monotonic()
     workdir = None
     try:
@@ -96,7 +183,9 @@ def grade_column(column: Column, out: Path, seed: int, say: Any) -> None:
         else:
             workdir = Path(tempfile.mkdtemp(prefix="mutant-"))
             given = mutant_for(column.name).build(workdir / column.name)
-        report, written = run_grade(str(given), Options(seed=seed, out=out / column.name, skip_load=True), say=say)
+        where = out / (f"{column.name}-r{column.repeat}" if column.repeat else column.name)
+        options = Options(seed=seed, out=where, skip_load=not column.repeat, load=load if column.repeat else None)
+        report, written = run_grade(str(given), options, say=say)
         column.report = str(written / "report.md")
         column.verdicts = {bug["id"]: bug["verdict"] for bug in report["bugs"]}
         column.values = {bug["id"]: bug["value"] for bug in report["bugs"]}
@@ -104,6 +193,7 @@ def grade_column(column: Column, out: Path, seed: int, say: Any) -> None:
             column.contract = {"passed": report["contract"]["passed"], "failed": report["contract"]["failed"]}
         if report["error"]:
             column.error = str(report["error"])
+        column.load = report.get("load")
     except Exception as exc:  # one submission's failure is a cell of the matrix, not the end of the run
         column.error = f"{type(exc).__name__}: {exc}"
     finally:
@@ -133,6 +223,8 @@ def render(columns: list[Column], bug_ids: list[str]) -> str:
     lines.append(f"{'':>3}  {'seconds':<{width - 5}}" + "".join(f"{c.seconds:>7.0f}" for c in columns))
     lines.append("")
     lines.append("P present, F fixed, ? inconclusive, - not graded; ! differs from the expectation")
+    if any(c.skipped for c in columns):
+        lines.append("skip: not run (budget), not a failure")
     lines.append("ex = exercise (all P expected), sol = solution (all F), mN = the mutant of bug row N (only N is P)")
     if alts:
         named = ", ".join(f"a{n} = {name}" for n, name in enumerate(alts, start=1))
@@ -140,8 +232,12 @@ def render(columns: list[Column], bug_ids: list[str]) -> str:
     return "\n".join(lines)
 
 
+def _names(text: str) -> list[str]:
+    return [name.strip() for name in text.split(",") if name.strip()]
+
+
 def _arguments(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m grader.tools.validate", description=__doc__.splitlines()[0])
+    parser = UsageParser(prog="python -m grader.tools.validate", description=__doc__.splitlines()[0])
     parser.add_argument(
         "--only",
         default="",
@@ -149,47 +245,114 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument("--out", type=Path, help="where reports and matrix.json go (default reports/validate-<time>)")
     parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="grade the --repeat-on submissions N more times with load (0: none)"
+    )
+    parser.add_argument(
+        "--repeat-on",
+        default=",".join(REPEAT_ON),
+        help="the submissions to repeat (those also in the run); default %(default)s",
+    )
+    parser.add_argument(
+        "--repeat-scenarios", default=",".join(REPEAT_SCENARIOS), help="the repeats' load scenarios (%(default)s)"
+    )
+    parser.add_argument(
+        "--budget", type=float, help="seconds for the whole run: grades that would not fit are reported as not run"
+    )
     parser.add_argument("--verbose", "-v", action="store_true", help="print every phase of every grade")
     return parser.parse_args(argv)
+
+
+def _usage_error(args: argparse.Namespace, names: list[str]) -> str | None:
+    """What is wrong with the arguments, in one line, or None."""
+    for option, given in (("--only", args.only), ("--repeat-on", args.repeat_on)):
+        if unknown := sorted(set(_names(given)) - set(names)):
+            return f"{option}: unknown submission(s): {', '.join(unknown)}; choose from {', '.join(names)}"
+    if args.repeat < 0:
+        return "--repeat must be 0 or more"
+    if args.budget is not None and args.budget < 0:
+        return "--budget must be 0 or more seconds"
+    return None
 
 
 def main(argv: list[str]) -> int:
     args = _arguments(argv)
     bug_ids = list(load_catalogue().ids)
     names = [*BASELINES, *bug_ids, *alternatives()]
+    if error := _usage_error(args, names):
+        print(f"error: {error}", file=sys.stderr)
+        return USAGE_ERROR
     if args.only:
-        wanted = [name.strip() for name in args.only.split(",") if name.strip()]
-        unknown = sorted(set(wanted) - set(names))
-        if unknown:
-            print(f"unknown submission(s): {', '.join(unknown)}; choose from {', '.join(names)}", file=sys.stderr)
-            return 2
-        names = [name for name in names if name in wanted]
+        names = [name for name in names if name in _names(args.only)]
+    repeat_on = [name for name in names if name in _names(args.repeat_on)] if args.repeat else []
+    try:
+        scenarios = load_scenarios(names=tuple(_names(args.repeat_scenarios)))
+    except ScenarioError as exc:
+        print(f"error: --repeat-scenarios: {exc}", file=sys.stderr)
+        return USAGE_ERROR
+    scenario_names = [s.name for s in scenarios]
+    load = LoadOptions(seed=args.seed, scenarios=tuple(scenario_names), reference="auto")
     out: Path = args.out or ROOT / "reports" / f"validate-{datetime.now(UTC).strftime('%Y%m%d-%H%M%S')}"
-    columns = [Column(name, expectations(name, bug_ids)) for name in names]
+    columns = plan(names, bug_ids, args.repeat, repeat_on)
+    # before a repeat has run: a plain grade plus each scenario against the candidate and a fresh reference
+    budget = Budget(args.budget, extra={"repeat": 2 * sum(s.duration_s + LOAD_OVERHEAD_S for s in scenarios)})
     started = time.monotonic()
-    for number, column in enumerate(columns, start=1):
-        print(f"[{number}/{len(columns)}] grading {column.name}", flush=True)
-        grade_column(column, out, args.seed, say=(print if args.verbose else lambda _: None))
-        verdict = "ok" if not column.problems else "; ".join(column.problems)
-        print(f"    {column.seconds:.0f} s, contract {column.contract_text}: {verdict}", flush=True)
+    say = print if args.verbose else (lambda _: None)
+    run_plan(columns, budget, lambda column: grade_column(column, out, args.seed, say, load), say=_flushed)
+    matrix_columns = [c for c in columns if not c.repeat]
     print()
-    print(render(columns, bug_ids))
-    failures = {c.name: c.problems for c in columns if c.problems}
+    print(render(matrix_columns, bug_ids))
+    failures = {c.name: c.problems for c in matrix_columns if c.problems}
+    summaries = repeatability(columns, scenario_names)
+    if summaries:
+        print(f"\nrepeatability (seed {args.seed}, ratios candidate/reference, invalid runs not counted):")
+        print(_repeat.render(summaries, scenario_names))
+    for name, summary in summaries.items():
+        if lines := _repeat.problems(name, summary):
+            failures[f"repeat {name}"] = lines
+    skipped = [c for c in columns if c.skipped]
+    skipped_s = sum(budget.estimate(c.kind) for c in skipped)
     out.mkdir(parents=True, exist_ok=True)
     matrix = {
         "seed": args.seed,
         "seconds": round(time.monotonic() - started, 1),
         "bugs": bug_ids,
         "ok": not failures,
+        "complete": not skipped,
         "failures": failures,
-        "submissions": [asdict(c) | {"mismatches": c.mismatches} for c in columns],
+        "budget": {
+            "seconds": args.budget,
+            "not_run": [c.label for c in skipped],
+            "not_run_estimated_s": round(skipped_s),
+        },
+        "submissions": [_shown(c) for c in matrix_columns],
+        "repeatability": {
+            "repeat": args.repeat,
+            "seed": args.seed,
+            "scenarios": scenario_names,
+            "grades": [_shown(c) for c in columns if c.repeat],
+            "submissions": summaries,
+        },
     }
     (out / "matrix.json").write_text(json.dumps(matrix, indent=2, default=str) + "\n")
     print(f"\nmatrix: {out / 'matrix.json'}")
+    if skipped:
+        print(skipped_text([c.label for c in skipped], skipped_s, args.budget))
     for name, problems in failures.items():
         for problem in problems:
             print(f"FAIL {name}: {problem}")
     return 1 if failures else 0
+
+
+def _shown(column: Column) -> dict[str, Any]:
+    """A column for matrix.json: the load section stays in the grade's own report."""
+    shown = asdict(column) | {"mismatches": column.mismatches}
+    del shown["load"]
+    return shown
+
+
+def _flushed(line: str) -> None:
+    print(line, flush=True)
 
 
 if __name__ == "__main__":
