@@ -15,6 +15,7 @@ import os
 import re
 import shutil
 import socket
+import sys
 import sysconfig
 import tempfile
 import time
@@ -542,7 +543,7 @@ tell(name="{{marker}}", written=written, tmp=sorted(os.listdir("/tmp")), mine=mi
         assert looks, "the app never reported"
         for look in looks:
             assert look["written"] == dict.fromkeys(scratch, "written")
-            assert set(look["tmp"]) <= {look["name"], *look["mine"]}
+            assert set(look["tmp"]) <= {look["name"], *look["mine"], *_venv_under_tmp()}
             assert graded.out.parent.name not in look["tmp"]
             for directory in scratch:
                 assert not Path(directory, look["name"]).exists(), f"the app's file reached {directory}"
@@ -631,3 +632,9 @@ async def canned(path: str) -> dict[str, object]:
     pass_rate = contract["passed"] / (contract["passed"] + contract["failed"])
     assert graded.report["score"]["overall"] <= 50 * pass_rate
     assert any(flag["title"].endswith("contract cases fail") for flag in graded.report["red_flags"])
+
+
+def _venv_under_tmp() -> set[str]:
+    """The venv's top directory in /tmp when the checkout lies there: the app is shown the venv it runs on."""
+    venv, tmp = Path(sys.prefix).resolve(), Path("/tmp").resolve()  # noqa: S108 (the app's view of /tmp)
+    return {venv.relative_to(tmp).parts[0]} if venv.is_relative_to(tmp) else set()

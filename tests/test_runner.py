@@ -143,4 +143,12 @@ def test_the_app_sees_its_copy_but_not_the_kit_nor_the_machines_tmp(tmp_path: Pa
         scratch = look(tempfile.gettempdir())
     assert "FastAPI()" in own.get("listed", "")
     assert solution == {"error": "FileNotFoundError"}
-    assert len(scratch["listed"].split(",")) <= 2  # its copy's and its home's parents, nothing of ours
+    # its copy's and its home's parents, and the venv's when the checkout itself lies in /tmp: nothing else
+    venv_under_tmp = _under(Path(sys.prefix), Path(tempfile.gettempdir()))
+    assert len(set(scratch["listed"].split(",")) - venv_under_tmp) <= 2, scratch
+
+
+def _under(path: Path, directory: Path) -> set[str]:
+    """The name of `path`'s top directory inside `directory`, if it lies there (mounted into the app's view)."""
+    resolved, inside = path.resolve(), directory.resolve()
+    return {resolved.relative_to(inside).parts[0]} if resolved.is_relative_to(inside) and resolved != inside else set()
