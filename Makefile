@@ -59,4 +59,4 @@ compare: $(STAMP)
 	@set -f; $(BIN)/python -m grader.compare $(REPORTS) $(ARGS)  # set -f: the globs reach Python, which passes over non-reports
 
 clean:
-	rm -rf $(VENV) reports dist .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) reports dist .cache .mypy_cache .ruff_cache .pytest_cache

@@ -21,6 +21,7 @@ from grader.runner.deploy import Deployment
 from grader.runner.submission import private_copy
 
 Say = Callable[[str], None]
+STOP_GRACE_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,8 @@ def prepared(target: ProbeTarget, scenario: Scenario) -> Iterator[Deployment]:
         try:
             yield deployment
         finally:
+            # Requests the generator abandoned may still hold the app: no graceful shutdown to wait for.
+            deployment.app.terminate(grace=STOP_GRACE_S)
             for pid in shared:
                 _cpus.pin_tree(pid, everywhere if app_cpus else None)
 
