@@ -208,7 +208,9 @@ def main(argv: list[str] | None = None) -> int:
     goals = targets(measured, checkout_faults.payments_latency_ms)
     grades: dict[str, dict[str, Any]] = {}
     if not args.skip_grade:
-        print("  timing a full grade of the exercise (reference run fresh if not cached) ...", flush=True)
+        print("  timing a full grade of the exercise, the reference solution run fresh ...", flush=True)
+        grades["full_fresh_reference"] = time_grade(["--reference", "fresh"])
+        print("  timing a full grade of the exercise, the reference's run reused from that one ...", flush=True)
         grades["full"] = time_grade([])
         print("  timing a --quick grade ...", flush=True)
         grades["quick"] = time_grade(["--quick"])
@@ -219,6 +221,7 @@ def main(argv: list[str] | None = None) -> int:
         "exercise_over_solution_p99": _ratio(read["exercise"]["p99_ms"], read["solution"]["p99_ms"]),
         "grade_wall_s": grades.get("full", {}).get("wall_s"),
         "grade_quick_wall_s": grades.get("quick", {}).get("wall_s"),
+        "grade_fresh_reference_wall_s": grades.get("full_fresh_reference", {}).get("wall_s"),
         "grader_over_wrk_rps": wrk.get("grader_over_wrk_rps"),
         "grader_over_wrk_p50": wrk.get("grader_over_wrk_p50"),
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
