@@ -173,8 +173,14 @@ def indices(entries: list[dict[str, Any]]) -> dict[str, Any]:
     """Geometric means over the valid scenarios of the whole-scenario ratios: one number per figure."""
     shown: dict[str, Any] = {}
     for key in ("throughput", "p50", "p95", "p99"):
-        values = [e["ratios"][TOTAL][key] for e in entries if e["valid"] and e["ratios"] and e["ratios"][TOTAL][key]]
-        shown[key] = round(math.exp(sum(map(math.log, values)) / len(values)), 3) if values else None
+        figures = [e["ratios"][TOTAL][key] for e in entries if e["valid"] and e["ratios"]]
+        values = [value for value in figures if value is not None]
+        if not values:
+            shown[key] = None
+        elif min(values) <= 0:  # nothing answered in some scenario: that sinks the index, it is not skipped
+            shown[key] = 0.0
+        else:
+            shown[key] = round(math.exp(sum(map(math.log, values)) / len(values)), 3)
     shown["scenarios"] = sum(1 for e in entries if e["valid"] and e["ratios"])
     return shown
 
