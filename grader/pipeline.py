@@ -228,7 +228,7 @@ def _load(grade: Grade, phase: Phase, target: ProbeTarget, infra: Infrastructure
     scenarios = load_scenarios(load.scenario_dir, load.scenarios)
     apps = 1 if load.reference == "none" else 2
     deadline = apps * sum(s.duration_s + LOAD_ALLOWANCE_S for s in scenarios)
-    grade.load = _with_deadline(target, deadline, lambda: run_load(target, infra, load, say))
+    grade.load = _with_deadline(target, deadline, lambda: run_load(target, infra, load, scenarios, say))
     if invalid := [s["name"] for s in grade.load.section["scenarios"] if not s["valid"]]:
         phase.error = f"invalid runs (not to be trusted): {', '.join(invalid)}"
 

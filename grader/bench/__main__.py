@@ -19,16 +19,17 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from grader.bench import _wrk
 from grader.environment import ROOT, describe
 from grader.infra.stack import infrastructure
 from grader.load import LoadOptions, _cpus, load_scenarios
 from grader.load.phase import measure, prepared, run_scenario
-from grader.load.stats import TOTAL
+from grader.load.stats import TOTAL, ratio
 from grader.probes import ProbeTarget
 from grader.runner.submission import private_copy
 
@@ -49,6 +50,11 @@ PLAN = {
 WRK_WARMUP_S = 2
 WRK_SECONDS = 8
 GRADE_TIMEOUT_S = 1200
+T = TypeVar("T")
+
+
+def _rps(figures: dict[str, Any]) -> float:
+    return float(figures["throughput_rps"] or 0)
 
 
 def _figures(result: dict[str, Any]) -> dict[str, Any]:
@@ -56,8 +62,9 @@ def _figures(result: dict[str, Any]) -> dict[str, Any]:
     return {**figures, "valid": result["figures"]["valid"], "invalid_reasons": result["figures"]["invalid_reasons"]}
 
 
-def _ratio(a: float | None, b: float | None) -> float | None:
-    return round(a / b, 3) if a is not None and b else None
+def _median_by(items: Sequence[T], key: Callable[[T], float]) -> T:
+    """The middle item by `key` (the upper one of two): a whole run kept, not a blend of runs."""
+    return sorted(items, key=key)[len(items) // 2]
 
 
 def run_scenarios(targets: dict[str, ProbeTarget], options: LoadOptions, rounds: int) -> dict[str, dict[str, Any]]:
@@ -77,8 +84,8 @@ def run_scenarios(targets: dict[str, ProbeTarget], options: LoadOptions, rounds:
                       f"p50 {figures['p50_ms']:8.2f}  p99 {figures['p99_ms']:8.2f} ms", flush=True)  # fmt: skip
         measured[name] = {}
         for app, results in runs.items():
-            ordered = sorted(results, key=lambda f: f["throughput_rps"] or 0)
-            chosen = dict(ordered[len(ordered) // 2])
+            median: dict[str, Any] = _median_by(results, _rps)
+            chosen = dict(median)
             chosen["rounds_rps"] = [f["throughput_rps"] for f in results]
             chosen["rounds_p99_ms"] = [f["p99_ms"] for f in results]
             measured[name][app] = chosen
@@ -105,8 +112,8 @@ def against_wrk(target: ProbeTarget, options: LoadOptions, rounds: int) -> dict[
             ours.append(_figures(measure(deployment, scenario, options, print, "solution (vs wrk)")))
             _wrk.run_wrk(wrk, url, connections=users, seconds=WRK_WARMUP_S, cpus=generator_cpus)  # its warm-up
             theirs.append(_wrk.run_wrk(wrk, url, connections=users, seconds=WRK_SECONDS, cpus=generator_cpus))
-    grader = sorted(ours, key=lambda f: f["throughput_rps"] or 0)[len(ours) // 2]
-    tool = sorted(theirs, key=lambda r: r.requests_per_s)[len(theirs) // 2]
+    grader = _median_by(ours, _rps)
+    tool = _median_by(theirs, lambda result: result.requests_per_s)
     return {
         "available": True,
         "connections": users,
@@ -114,8 +121,8 @@ def against_wrk(target: ProbeTarget, options: LoadOptions, rounds: int) -> dict[
         "grader": {k: grader[k] for k in ("throughput_rps", "p50_ms", "p90_ms", "p99_ms", "samples")},
         "wrk": vars(tool),
         "rounds_rps": {"grader": [f["throughput_rps"] for f in ours], "wrk": [r.requests_per_s for r in theirs]},
-        "grader_over_wrk_rps": _ratio(grader["throughput_rps"], tool.requests_per_s),
-        "grader_over_wrk_p50": _ratio(grader["p50_ms"], tool.p50_ms),
+        "grader_over_wrk_rps": ratio(grader["throughput_rps"], tool.requests_per_s),
+        "grader_over_wrk_p50": ratio(grader["p50_ms"], tool.p50_ms),
     }
 
 
@@ -145,13 +152,13 @@ def targets(measured: dict[str, dict[str, Any]], faults_ms: float) -> list[dict[
     allowed = 1.5 * (faults_ms + floor_p95)
     return [
         {"target": "solution >= 0.8 x the raw-asyncpg floor's throughput (product read)",
-         "value": _ratio(read["solution"]["throughput_rps"], read["floor-asyncpg"]["throughput_rps"]), "goal": 0.8,
+         "value": ratio(read["solution"]["throughput_rps"], read["floor-asyncpg"]["throughput_rps"]), "goal": 0.8,
          "direction": "at least"},
         {"target": "solution >= 10 x the exercise's throughput (product read, 2 ms DB)",
-         "value": _ratio(read["solution"]["throughput_rps"], read["exercise"]["throughput_rps"]), "goal": 10,
+         "value": ratio(read["solution"]["throughput_rps"], read["exercise"]["throughput_rps"]), "goal": 10,
          "direction": "at least"},
         {"target": "solution's p99 <= 1/10 of the exercise's (product read, 2 ms DB)",
-         "value": _ratio(read["solution"]["p99_ms"], read["exercise"]["p99_ms"]), "goal": 0.1,
+         "value": ratio(read["solution"]["p99_ms"], read["exercise"]["p99_ms"]), "goal": 0.1,
          "direction": "at most"},
         {"target": f"solution's checkout p95 <= 1.5 x (payments {faults_ms:g} ms + DB floor p95 {floor_p95:.2f} ms)"
                    f" = {allowed:.1f} ms",
@@ -170,8 +177,8 @@ def table(measured: dict[str, dict[str, Any]]) -> str:
              f"{'x ceiling':>9} {'x asyncpg':>9}  valid"]  # fmt: skip
     for scenario, apps in measured.items():
         for app, f in apps.items():
-            ceiling = _ratio(f["throughput_rps"], floors["floor-constant"]["throughput_rps"])
-            floor = _ratio(f["throughput_rps"], floors["floor-asyncpg"]["throughput_rps"])
+            ceiling = ratio(f["throughput_rps"], floors["floor-constant"]["throughput_rps"])
+            floor = ratio(f["throughput_rps"], floors["floor-asyncpg"]["throughput_rps"])
             shown = [f"{v:9.2f}" if v is not None else f"{'-':>9}" for v in (ceiling, floor)]
             lines.append(f"{scenario:<20} {app:<16} {f['throughput_rps'] or 0:9.1f} {f['p50_ms']:8.2f} "
                          f"{f['p95_ms']:8.2f} {f['p99_ms']:8.2f}  {shown[0]} {shown[1]}  "
@@ -216,9 +223,9 @@ def main(argv: list[str] | None = None) -> int:
         grades["quick"] = time_grade(["--quick"])
     read = measured["product-read"]
     bench: dict[str, Any] = {
-        "solution_over_floor_rps": _ratio(read["solution"]["throughput_rps"], read["floor-asyncpg"]["throughput_rps"]),
-        "solution_over_exercise_rps": _ratio(read["solution"]["throughput_rps"], read["exercise"]["throughput_rps"]),
-        "exercise_over_solution_p99": _ratio(read["exercise"]["p99_ms"], read["solution"]["p99_ms"]),
+        "solution_over_floor_rps": ratio(read["solution"]["throughput_rps"], read["floor-asyncpg"]["throughput_rps"]),
+        "solution_over_exercise_rps": ratio(read["solution"]["throughput_rps"], read["exercise"]["throughput_rps"]),
+        "exercise_over_solution_p99": ratio(read["exercise"]["p99_ms"], read["solution"]["p99_ms"]),
         "grade_wall_s": grades.get("full", {}).get("wall_s"),
         "grade_quick_wall_s": grades.get("quick", {}).get("wall_s"),
         "grade_fresh_reference_wall_s": grades.get("full_fresh_reference", {}).get("wall_s"),

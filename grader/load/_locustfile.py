@@ -257,7 +257,7 @@ class ArrivalUser(_KitUser):
     """An open-model source: requests start on a fixed schedule, at most `max_in_flight` at a time."""
 
     def __init__(self, environment: Environment) -> None:
-        self.concurrency = int(json.loads(environment.parsed_options.kit_spec)["max_in_flight"])  # type: ignore[union-attr]
+        self.concurrency = int(RECORDER.spec["max_in_flight"])  # test_start has run: users spawn after it
         super().__init__(environment)
 
     def wait_time(self) -> float:

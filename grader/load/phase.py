@@ -14,7 +14,7 @@ from typing import Any
 from grader.infra.stack import Infrastructure
 from grader.load import _cpus, _hdr, calibration
 from grader.load.engine import run_locust, start_progress_printer
-from grader.load.scenario import SCENARIO_DIR, Scenario, load_scenarios
+from grader.load.scenario import SCENARIO_DIR, Scenario
 from grader.load.stats import TOTAL, ratios, summarise
 from grader.probes import ProbeTarget
 from grader.runner.deploy import Deployment
@@ -185,8 +185,9 @@ def indices(entries: list[dict[str, Any]]) -> dict[str, Any]:
     return shown
 
 
-def run_load(target: ProbeTarget, infra: Infrastructure, options: LoadOptions, say: Say) -> LoadResult:
-    scenarios = load_scenarios(options.scenario_dir, options.scenarios)
+def run_load(
+    target: ProbeTarget, infra: Infrastructure, options: LoadOptions, scenarios: list[Scenario], say: Say
+) -> LoadResult:
     say(f"    {len(scenarios)} scenarios: {', '.join(s.name for s in scenarios)}")
     candidate = run_all(target, scenarios, options, say, "candidate")
     reference, provenance = reference_runs(infra, scenarios, options, say)

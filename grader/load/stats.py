@@ -105,10 +105,11 @@ def invalid_reasons(scenario: Scenario, run: GeneratorRun, samples: int) -> list
     return reasons
 
 
+def ratio(ours: float | None, theirs: float | None) -> float | None:
+    """`ours / theirs` to 3 decimals; None when either is missing or `theirs` is 0."""
+    return round(ours / theirs, 3) if ours is not None and theirs else None
+
+
 def ratios(candidate: dict[str, Any], reference: dict[str, Any]) -> dict[str, float | None]:
     """Candidate over reference for throughput and p50/p95/p99 (latency: > 1 is slower; throughput: < 1 is less)."""
-    shown: dict[str, float | None] = {}
-    for key, field_name in RATIO_KEYS.items():
-        ours, theirs = candidate.get(field_name), reference.get(field_name)
-        shown[key] = round(ours / theirs, 3) if ours is not None and theirs else None
-    return shown
+    return {key: ratio(candidate.get(name), reference.get(name)) for key, name in RATIO_KEYS.items()}
