@@ -23,6 +23,7 @@ from grader.catalogue import load_catalogue
 from grader.contract import ContractResult, run_contract
 from grader.environment import ROOT, describe
 from grader.evidence import runtime, static
+from grader.evidence.tampering import Attempt, merged
 from grader.infra.stack import Infrastructure, infrastructure
 from grader.load import LoadOptions, LoadResult, load_scenarios, run_load
 from grader.probes import ProbeResult, ProbeTarget, probe_for, runs_in_quick
@@ -83,6 +84,7 @@ class Grade:
     load: LoadResult | None = None
     load_skipped: str | None = None
     error: str | None = None
+    attempts: list[Attempt] = field(default_factory=list)  # what the app tried that is not its own
     started: float = field(default_factory=time.monotonic)
     started_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
 
@@ -210,6 +212,7 @@ def run_grade(given: str, options: Options, say: Progress = print) -> tuple[dict
                         raise
             with _phase(grade, "load", say) as phase:
                 _load(grade, phase, target, infra, say)
+            grade.attempts = merged(target.attempts)
     report = build_report(grade, given)
     write_reports(report, out, grade.load.latency if grade.load else None)
     return report, out
@@ -281,6 +284,7 @@ def build_report(grade: Grade, given: str) -> dict[str, Any]:
                 "threshold": result.threshold,
                 "message": result.message,
                 "evidence": evidence,
+                "integrity": list(result.integrity),
             }
         )
     return {
@@ -318,13 +322,22 @@ def build_report(grade: Grade, given: str) -> dict[str, Any]:
         if grade.error
         else scorecard(catalogue, verdicts, passed, total)
         | ({"partial": {"not_probed": not_probed, "because": not_probed_because}} if not_probed else {}),
-        "red_flags": red_flags(catalogue, verdicts, messages, extra_flags),
+        "red_flags": _tampering_flags(grade.attempts) + red_flags(catalogue, verdicts, messages, extra_flags),
+        "tampering": [attempt.as_dict() for attempt in grade.attempts],
         "load": grade.load.section
         if grade.load
         else {"status": "skipped", "reason": grade.load_skipped or "the load phase did not run"},
         "asyncio_debug": grade.debug,
         "phases": [asdict(phase) for phase in grade.phases],
     }
+
+
+def _tampering_flags(attempts: list[Attempt]) -> list[dict[str, str]]:
+    if not attempts:
+        return []
+    named = "; ".join(f"{a.what} ({a.seen}, x{a.count})" for a in attempts[:5])
+    title = "Tried to reach what is not the app's (the grader's controls)"
+    return [{"id": "tampering", "title": title, "message": named}]
 
 
 def write_reports(report: dict[str, Any], out: Path, latency: dict[str, Any] | None = None) -> None:

@@ -22,6 +22,10 @@ class CaseResult:
     outcome: str  # "passed" | "failed" | "error"
     message: str
     seconds: float
+    # What a client suffers when this case fails: "critical" (checkout broken, money or stock wrong),
+    # "major" (a documented behaviour wrong), "minor" (a shape detail). Set per case in cases.py.
+    severity: str = "major"
+    integrity: bool = False  # the failure shows the service reporting work it did not do
 
 
 @dataclass

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from grader.catalogue import load_catalogue
+from grader.evidence.tampering import Attempt
 from grader.infra.stack import Infrastructure
 from grader.runner.app_process import AppProcess
 from grader.runner.deploy import Deployment, deploy
@@ -32,6 +33,7 @@ class ProbeTarget:
     infra: Infrastructure
     running: list[AppProcess] = field(default_factory=list)
     exits: list[str] = field(default_factory=list)
+    attempts: list[Attempt] = field(default_factory=list)  # gathered from every deployment
 
     @contextlib.contextmanager
     def deploy(self, *, lifespan: str = "on", asyncio_debug: bool = False) -> Iterator[Deployment]:
@@ -41,6 +43,7 @@ class ProbeTarget:
                 yield deployment
             finally:
                 self.running.remove(deployment.app)
+                self.attempts.extend(deployment.attempts)
                 if (reason := deployment.app.unexpected_exit()) is not None:
                     self.exits.append(f"{reason}; log tail:\n{deployment.app.log_tail(15)}")
 
@@ -58,6 +61,9 @@ class ProbeResult:
     threshold: str
     message: str
     evidence: dict[str, Any] = field(default_factory=dict)
+    # Work the service reported but did not do (a 201 with no charge at the provider, stale stock): each a
+    # one-line finding. Any makes the verdict `present` and is an integrity red flag in the scorecard.
+    integrity: list[str] = field(default_factory=list)
 
 
 def verdict(present: bool) -> Verdict:

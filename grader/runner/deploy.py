@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from psycopg2.extensions import connection
 
+from grader.evidence.tampering import Attempt
 from grader.infra.payments_stub import PaymentsStub
 from grader.infra.pgproxy import PgProxy, start_pgproxy
 from grader.infra.postgres import PostgresServer
@@ -26,6 +27,8 @@ class Deployment:
     stub: PaymentsStub
     pg: PostgresServer
     dbname: str
+    # what the app tried that is not its own (grader.evidence.tampering), recorded by each source
+    attempts: list[Attempt] = field(default_factory=list)
 
     @property
     def url(self) -> str:
