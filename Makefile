@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 SUBMISSION ?= exercise
 ARGS ?=
 
-.PHONY: venv grade test test-fast lint typecheck openapi kit validate bench compare clean
+.PHONY: venv grade test test-fast lint typecheck openapi schema kit validate bench compare clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11+ is required"; exit 1; }
@@ -37,6 +37,10 @@ typecheck: $(STAMP)
 ## regenerate contract/openapi.json from the reference solution
 openapi: $(STAMP)
 	$(BIN)/python -m grader.tools.openapi solution contract/openapi.json
+
+## regenerate grader/report/report.schema.json from the report's model (a test fails when it is out of date)
+schema: $(STAMP)
+	$(BIN)/python -m grader.report.model
 
 ## build the candidate kit: dist/candidate-kit/ and dist/candidate-kit.tar.gz, leak-checked (ARGS=--git: also a git repository)
 kit: $(STAMP)

@@ -28,12 +28,12 @@ from grader.infra.stack import Infrastructure, infrastructure
 from grader.load import LoadOptions, LoadResult, load_scenarios, run_load
 from grader.probes import ProbeResult, ProbeTarget, probe_for, runs_in_quick
 from grader.report import gradescope, html, junit, markdown
+from grader.report.model import SCHEMA_VERSION, Report, dump_json
 from grader.report.score import red_flags, scorecard
 from grader.runner.app_process import AppStartError
 from grader.runner.sources import Source, resolve
 from grader.runner.submission import content_hash, private_copy
 
-SCHEMA_VERSION = 1
 CONTRACT_TIMEOUT = 300.0
 PROBE_TIMEOUT = 120.0
 LOAD_ALLOWANCE_S = 60.0  # per scenario and app, beyond its duration: deploy, Locust's start and stop
@@ -162,7 +162,7 @@ def _probe(grade: Grade, target: ProbeTarget, bug_id: str) -> ProbeResult:
 
 
 def run_grade(given: str, options: Options, say: Progress = print) -> tuple[dict[str, Any], Path]:
-    """Grade `given`; write the reports; return report.json's content and the output directory."""
+    """Grade `given`; write the reports; return report.json's content (as JSON data) and the output directory."""
     grade = Grade(options)
     out = options.out or default_out(given)
     catalogue = load_catalogue()
@@ -215,7 +215,7 @@ def run_grade(given: str, options: Options, say: Progress = print) -> tuple[dict
             grade.attempts = merged(target.attempts)
     report = build_report(grade, given)
     write_reports(report, out, grade.load.latency if grade.load else None)
-    return report, out
+    return report.model_dump(mode="json"), out
 
 
 def _load(grade: Grade, phase: Phase, target: ProbeTarget, infra: Infrastructure, say: Progress) -> None:
@@ -253,7 +253,7 @@ def _not_run(bug_id: str, reason: str) -> ProbeResult:
     return ProbeResult(bug_id, "inconclusive", bug.metric, None, bug.threshold_text, reason, {})
 
 
-def build_report(grade: Grade, given: str) -> dict[str, Any]:
+def build_report(grade: Grade, given: str) -> Report:
     catalogue = load_catalogue()
     verdicts = {bug_id: result.verdict for bug_id, result in grade.probes.items()}
     messages = {bug_id: result.message for bug_id, result in grade.probes.items()}
@@ -287,7 +287,7 @@ def build_report(grade: Grade, given: str) -> dict[str, Any]:
                 "integrity": list(result.integrity),
             }
         )
-    return {
+    shape: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "status": "error" if grade.error else "graded",
         "error": grade.error,
@@ -330,6 +330,7 @@ def build_report(grade: Grade, given: str) -> dict[str, Any]:
         "asyncio_debug": grade.debug,
         "phases": [asdict(phase) for phase in grade.phases],
     }
+    return Report.model_validate(shape)  # a key the model does not declare fails here, in the tests first
 
 
 def _tampering_flags(attempts: list[Attempt]) -> list[dict[str, str]]:
@@ -340,11 +341,12 @@ def _tampering_flags(attempts: list[Attempt]) -> list[dict[str, str]]:
     return [{"id": "tampering", "title": title, "message": named}]
 
 
-def write_reports(report: dict[str, Any], out: Path, latency: dict[str, Any] | None = None) -> None:
+def write_reports(report: Report, out: Path, latency: dict[str, Any] | None = None) -> None:
+    text = dump_json(Report.model_validate(report.model_dump()))  # checked again: a model can be changed in place
     out.mkdir(parents=True, exist_ok=True)
     if latency is not None:
-        (out / "latency.json").write_text(json.dumps(latency) + "\n")
-    (out / "report.json").write_text(json.dumps(report, indent=2, default=str) + "\n")
+        (out / "latency.json").write_text(json.dumps(latency, allow_nan=False) + "\n")
+    (out / "report.json").write_text(text)
     (out / "report.md").write_text(markdown.render(report))
     (out / "report.html").write_text(html.render(report), encoding="utf-8")
     (out / "junit.xml").write_text(junit.render(report))

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import psutil
+from _reports import assert_valid_report
 
 from grader.pipeline import Options, run_grade
 
@@ -49,6 +50,7 @@ def grade_privately(app: Path, out: Path, *, seed: int = 11, name: str = "grade"
         report, written = run_grade(str(app), Options(seed=seed, out=out, skip_load=True), say=lambda _: None)
         assert written == out
         assert leftovers(private_tmp) == set(), "the grade left something behind"
+    assert assert_valid_report(out / "report.json") == report
     return report
 
 

@@ -15,6 +15,7 @@ from _browser import Browser, chromium, pixels_near
 
 from grader.compare import model, render
 from grader.compare.inputs import Loaded
+from grader.report.model import Report as ReportModel
 
 SAMPLE = Path(__file__).parent / "data" / "report.json"  # a real grade's report, trimmed to two scenarios
 BASE: dict[str, Any] = json.loads(SAMPLE.read_text())
@@ -37,7 +38,9 @@ def _report(name: str, overall: float | None = 50.0, *, flags: int = 0, p95: flo
 
 
 def _candidates(*reports: Report) -> list[model.Candidate]:
-    return model.candidates([Loaded(Path(f"/grades/{i}/report.json"), r) for i, r in enumerate(reports)])
+    return model.candidates(
+        [Loaded(Path(f"/grades/{i}/report.json"), ReportModel.model_validate(r)) for i, r in enumerate(reports)]
+    )
 
 
 def _order(ranked: model.Ranked) -> list[tuple[int | None, str]]:

@@ -27,6 +27,7 @@ from typing import IO, Any
 
 import psutil
 import pytest
+from _reports import assert_valid_report
 
 from grader import pipeline
 from grader.pipeline import Options, run_grade
@@ -179,7 +180,7 @@ def grade() -> Iterator[Any]:
             )
             seconds = time.monotonic() - started
             assert written == out
-            assert (out / "report.json").is_file()
+            assert assert_valid_report(out / "report.json") == report
             assert _leftovers(private_tmp, marker) == set(), "the grade left something behind"
         finally:
             tempfile.tempdir = saved

@@ -9,6 +9,7 @@ import tarfile
 from pathlib import Path, PurePosixPath
 
 import pytest
+from _reports import assert_valid_report
 
 from grader.catalogue import load_catalogue
 from grader.pipeline import Options, run_grade
@@ -258,6 +259,7 @@ def test_the_unchanged_kit_is_graded_as_the_exercise(kit: Build, tmp_path: Path)
     }
 
     report, _ = run_grade(str(kit.directory), Options(seed=11, out=tmp_path / "report", skip_load=True), say=print)
+    assert assert_valid_report(tmp_path / "report" / "report.json") == report
 
     assert report["status"] == "graded"
     assert report["submission"]["kind"] == "directory"

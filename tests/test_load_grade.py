@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from _grading import leftovers, private_tempdir
+from _reports import assert_valid_report
 
 from grader.load import LoadOptions, _hdr, load_scenarios
 from grader.load.stats import TOTAL
@@ -25,6 +26,7 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Path]:  # ty
     with private_tempdir("grade-load-") as private_tmp:
         report, _ = run_grade(str(ROOT / "exercise"), options, say=lambda _: None)
         assert leftovers(private_tmp) == set(), "the grade left something behind"
+    assert assert_valid_report(out / "report.json") == report
     return report, out
 
 

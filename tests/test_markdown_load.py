@@ -10,6 +10,7 @@ import pytest
 
 from grader.report import markdown
 from grader.report.figures import TIMES as X
+from grader.report.model import Report
 
 SAMPLE = Path(__file__).parent / "data" / "report.json"  # a real grade's report, trimmed to two scenarios
 
@@ -42,7 +43,7 @@ def _rows(section: str) -> dict[str, list[str]]:
 
 def test_each_endpoint_has_its_figures_ratios_and_sample_count(report: dict[str, Any]) -> None:
     """One row per endpoint: requests, errors with the non-2xx statuses, req/s, percentiles with ratios, samples."""
-    text = markdown.render(report)
+    text = markdown.render(Report.model_validate(report))
     section = _section(text, "### Catalogue reads (`catalogue-reads`): valid")
     rows = _rows(section)
     assert rows["endpoint"] == [
@@ -61,7 +62,7 @@ def test_each_endpoint_has_its_figures_ratios_and_sample_count(report: dict[str,
 
 def test_the_load_header_gives_provenance_and_index(report: dict[str, Any]) -> None:
     """Where the reference came from, with its note, and the index line with what a ratio means."""
-    head = _section(markdown.render(report), "## Load: 2 scenarios")
+    head = _section(markdown.render(Report.model_validate(report)), "## Load: 2 scenarios")
     assert "- reference: fresh: run in this grading session (and cached for this machine and kit)" in head
     assert "(measured 2026-11-27T23:07:47+00:00)" in head
     assert f"- index: throughput 0.17{X} · p50 27.4{X} · p95 3.93{X} · p99 3.79{X} (geometric mean over 2 valid" in head
@@ -72,7 +73,7 @@ def test_an_invalid_scenario_says_so_and_why(report: dict[str, Any]) -> None:
     """The heading says INVALID and each reason is listed under it."""
     reason = "too few requests measured (3, at least 20)"
     report["load"]["scenarios"][0] |= {"valid": False, "invalid_reasons": [reason]}
-    section = _section(markdown.render(report), "### Catalogue reads")
+    section = _section(markdown.render(Report.model_validate(report)), "### Catalogue reads")
     assert section.splitlines()[0].endswith("⚠️ INVALID, not to be trusted")
     assert f"- invalid: {reason}" in section
 
@@ -80,13 +81,13 @@ def test_an_invalid_scenario_says_so_and_why(report: dict[str, Any]) -> None:
 def test_skipped_load_and_a_missing_reference_read_plainly(report: dict[str, Any]) -> None:
     """Load skipped: its reason, no tables. No reference: no ratios in the cells, and the page says why."""
     skipped = dict(report, load={"status": "skipped", "reason": "--skip-load"})
-    assert "## Load: skipped (--skip-load)" in markdown.render(skipped)
-    assert "| endpoint |" not in markdown.render(skipped)
+    assert "## Load: skipped (--skip-load)" in markdown.render(Report.model_validate(skipped))
+    assert "| endpoint |" not in markdown.render(Report.model_validate(skipped))
     report["load"]["reference"] = {"source": "none", "note": "no reference run (--reference none): no ratios"}
     report["load"]["index"] = {"throughput": None, "p50": None, "p95": None, "p99": None, "scenarios": 0}
     for scenario in report["load"]["scenarios"]:
         scenario |= {"reference": None, "ratios": None}
-    text = markdown.render(report)
+    text = markdown.render(Report.model_validate(report))
     assert "- reference: none: no reference run (--reference none): no ratios" in text
     assert "- index: no index: no valid scenario has a reference to compare with" in text
     assert "No reference run for this scenario: no ratios." in text
@@ -97,7 +98,7 @@ def test_an_errored_grade_still_renders(report: dict[str, Any]) -> None:
     """status "error" with no score, no contract and load skipped: the reason first, no crash."""
     report |= {"status": "error", "error": "the app does not start", "score": None, "contract": None}
     report["load"] = {"status": "skipped", "reason": "the app does not start"}
-    text = markdown.render(report)
+    text = markdown.render(Report.model_validate(report))
     assert "**No grade could be produced:** the app does not start" in text
     assert "## Load: skipped (the app does not start)" in text
 
@@ -105,8 +106,8 @@ def test_an_errored_grade_still_renders(report: dict[str, Any]) -> None:
 def test_the_header_says_how_the_app_was_confined(report: dict[str, Any]) -> None:
     """report.json's environment.sandbox is a header line, its Markdown markup inert; an older report has none."""
     report["environment"]["sandbox"] = "account kit_app; no mount namespace (unshare: <EPERM> *x* [a](b))"
-    header = markdown.render(report).split("\n## ", 1)[0]
+    header = markdown.render(Report.model_validate(report)).split("\n## ", 1)[0]
     sandbox = [line for line in header.splitlines() if line.startswith("- sandbox: ")]
     assert sandbox == [r"- sandbox: account kit\_app; no mount namespace (unshare: \<EPERM\> \*x\* \[a\](b))"]
     del report["environment"]["sandbox"]
-    assert "- sandbox:" not in markdown.render(report)
+    assert "- sandbox:" not in markdown.render(Report.model_validate(report))

@@ -13,6 +13,7 @@ from _browser import Browser, Layout, chromium, pixels_near
 
 from grader.pipeline import write_reports
 from grader.report import _charts, html
+from grader.report.model import Report as ReportModel
 
 SAMPLE = Path(__file__).parent / "data" / "report.json"  # a real grade's report, trimmed to two scenarios
 LINE_CHARTS = ("spectrum", "throughput", "p95")
@@ -35,7 +36,7 @@ def browser(tmp_path: Path) -> Browser:
 
 def _page(tmp_path: Path, report: dict[str, Any]) -> Path:
     page = tmp_path / "report.html"
-    page.write_text(html.render(report), encoding="utf-8")
+    page.write_text(html.render(ReportModel.model_validate(report)), encoding="utf-8")
     return page
 
 
@@ -122,16 +123,16 @@ def test_the_header_says_how_the_app_was_confined(report: Report) -> None:
     """The sandbox line of report.json's environment is in the header, escaped; an older report has none."""
     sandbox = "unprivileged account kit_app, resource limits; private mount namespace: private /tmp & <dev/shm>"
     report["environment"]["sandbox"] = sandbox
-    header = html.render(report).split("</header>", 1)[0]
+    header = html.render(ReportModel.model_validate(report)).split("</header>", 1)[0]
     assert '<p class="meta" id="sandbox">sandbox: unprivileged account kit_app, resource limits; private' in header
     assert "private /tmp &amp; &lt;dev/shm&gt;</p>" in header
     del report["environment"]["sandbox"]
-    assert 'id="sandbox"' not in html.render(report)
+    assert 'id="sandbox"' not in html.render(ReportModel.model_validate(report))
 
 
 def test_the_page_is_self_contained(tmp_path: Path, report: Report) -> None:
     """Nothing to fetch: no URL, no script, no stylesheet link, no external font or image."""
-    text = html.render(report)
+    text = html.render(ReportModel.model_validate(report))
     for needle in ("http://", "https://", "<script", "<link", "src=", "url(", "@import", "@font-face"):
         assert needle not in text, needle
 
@@ -158,7 +159,7 @@ def test_errored_grade_with_skipped_load_renders(tmp_path: Path, browser: Browse
 
 def test_write_reports_writes_report_html(tmp_path: Path, report: Report) -> None:
     """The grade's report writer puts report.html beside report.json."""
-    write_reports(report, tmp_path / "out")
+    write_reports(ReportModel.model_validate(report), tmp_path / "out")
     written = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
-    assert written == html.render(report)
+    assert written == html.render(ReportModel.model_validate(report))
     assert written.startswith("<!DOCTYPE html>")

@@ -1,7 +1,7 @@
-"""The reports to compare: arguments (directories, report.json files, globs) to checked report dicts.
+"""The reports to compare: arguments (directories, report.json files, globs) to validated reports.
 
 Anything wrong with what was given is a CompareError with a one-line reason; a report that passes `check`
-has every field the comparison reads, of the type it reads, so rendering never meets a surprise.
+is a `Report` (grader.report.model), so rendering never meets a surprise.
 """
 
 from __future__ import annotations
@@ -11,9 +11,11 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-SCHEMA_VERSION = 1
+from pydantic import ValidationError
+
+from grader.report.model import SCHEMA_VERSION, Report, problem
+
 GLOB_CHARS = frozenset("*?[")
 
 
@@ -24,7 +26,7 @@ class CompareError(ValueError):
 @dataclass(frozen=True)
 class Loaded:
     path: Path  # the report.json
-    report: dict[str, Any]
+    report: Report
 
 
 def expand(arguments: Sequence[str]) -> tuple[list[Path], list[str]]:
@@ -62,70 +64,18 @@ def load(path: Path) -> Loaded:
         raise CompareError(f"{path}: cannot be read ({exc.__class__.__name__})") from None
     except json.JSONDecodeError as exc:
         raise CompareError(f"{path}: not valid JSON (line {exc.lineno}: {exc.msg})") from None
-    check(data, str(path))
-    return Loaded(path, data)
+    return Loaded(path, check(data, str(path)))
 
 
-def check(report: object, where: str) -> None:
-    """Raise CompareError unless `report` is a grader report with the fields a comparison reads."""
+def check(report: object, where: str) -> Report:
+    """The report `report` holds, or CompareError naming `where` and the first field that is wrong."""
     if not isinstance(report, dict) or not {"schema_version", "submission", "bugs"} <= report.keys():
         raise CompareError(f"{where}: not a grader report (no schema_version, submission and bugs)")
     if report["schema_version"] != SCHEMA_VERSION:
-        raise CompareError(f"{where}: report schema_version {report['schema_version']!r}, this grader reads 1")
-    need = _Need(where)
-    if need(report, "status", str) not in {"graded", "error"}:
-        raise CompareError(f"{where}: status must be graded or error")
-    need(report["submission"], "name", str, "submission")
-    need(report["environment"] if isinstance(report.get("environment"), dict) else None, "grader_version", str,
-         "environment")  # fmt: skip
-    if (score := need(report, "score", dict, optional=True)) is not None:
-        need(score, "overall", float, "score")
-        for name, category in need(score, "categories", dict, "score").items():
-            need(category, "score", float, f"score.categories.{name}")
-    for flag in need(report, "red_flags", list):
-        need(flag, "title", str, "red_flags[]")
-    if (contract := need(report, "contract", dict, optional=True)) is not None:
-        need(contract, "passed", int, "contract")
-        need(contract, "failed", int, "contract")
-    load = need(report, "load", dict)
-    if need(load, "status", str, "load") == "ran":
-        _check_load(load, need)
-
-
-def _check_load(load: dict[str, Any], need: _Need) -> None:
-    for name in need(load, "scenario_set", list, "load"):
-        if not isinstance(name, str):
-            raise CompareError(f"{need.where}: load.scenario_set holds a non-string")
-    reference = need(load, "reference", dict, "load")
-    if "kit_version" in reference:  # absent when no reference ran
-        need(reference, "kit_version", dict, "load.reference", optional=True)
-    if (index := need(load, "index", dict, "load", optional=True)) is not None:
-        for key in ("throughput", "p50", "p95", "p99"):
-            need(index, key, float, "load.index", optional=True)
-    for scenario in need(load, "scenarios", list, "load"):
-        need(scenario, "name", str, "load.scenarios[]")
-        need(scenario, "valid", bool, "load.scenarios[]")
-        for endpoint, ratios in (need(scenario, "ratios", dict, "load.scenarios[]", optional=True) or {}).items():
-            for key in ("throughput", "p95"):
-                need(ratios, key, float, f"load.scenarios[].ratios.{endpoint}", optional=True)
-
-
-class _Need:
-    """Fetch a field, or fail naming the file and the field."""
-
-    def __init__(self, where: str) -> None:
-        self.where = where
-
-    def __call__(self, parent: object, key: str, kind: type, path: str = "", *, optional: bool = False) -> Any:
-        name = f"{path}.{key}" if path else key
-        if not isinstance(parent, dict):
-            raise CompareError(f"{self.where}: malformed report: {path or 'the top level'} is not an object")
-        if key not in parent:
-            raise CompareError(f"{self.where}: malformed report: no {name}")
-        value = parent[key]
-        if value is None and optional:
-            return None
-        wanted: tuple[type, ...] = (int, float) if kind is float else (kind,)
-        if not isinstance(value, wanted) or (kind is not bool and isinstance(value, bool)):
-            raise CompareError(f"{self.where}: malformed report: {name} is not {kind.__name__}")
-        return value
+        raise CompareError(
+            f"{where}: report schema_version {report['schema_version']!r}, this grader reads {SCHEMA_VERSION}"
+        )
+    try:
+        return Report.model_validate(report)
+    except ValidationError as exc:
+        raise CompareError(f"{where}: malformed report: {problem(exc)}") from None

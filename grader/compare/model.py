@@ -16,41 +16,44 @@ from pathlib import Path
 from typing import Any
 
 from grader.compare.inputs import Loaded
-from grader.report import figures as fig
+from grader.report.model import Load, LoadScenario, RedFlag, Report
 
 
 @dataclass(frozen=True)
 class Candidate:
     label: str  # the submission's name, with its directory when two share a name
     path: Path  # the report.json
-    report: dict[str, Any]
+    report: Report
 
     @property
     def overall(self) -> float | None:
-        return fig.number((self.report.get("score") or {}).get("overall"))
+        return self.report.score.overall if self.report.score else None
 
     @property
-    def red_flags(self) -> list[dict[str, Any]]:
-        return list(self.report.get("red_flags") or [])
+    def red_flags(self) -> list[RedFlag]:
+        return self.report.red_flags
 
     @property
-    def load(self) -> dict[str, Any]:
-        return dict(self.report.get("load") or {})
+    def load(self) -> Load:
+        return self.report.load
 
     def index(self, key: str) -> float | None:
         """A figure of the load index (candidate ÷ reference), None when the load phase gave none."""
-        return fig.number((self.load.get("index") or {}).get(key)) if self.load.get("status") == "ran" else None
+        if self.load.status != "ran" or self.load.index is None:
+            return None
+        value: float | None = getattr(self.load.index, key)
+        return value
 
-    def scenario(self, name: str) -> dict[str, Any] | None:
-        return next((s for s in self.load.get("scenarios") or [] if s.get("name") == name), None)
+    def scenario(self, name: str) -> LoadScenario | None:
+        return self.load.scenario(name)
 
     def key(self) -> tuple[str, ...]:
         """What must match for two reports to be compared: grader version, scenario set and kit version."""
-        grader = str(self.report["environment"]["grader_version"])
-        if self.load.get("status") != "ran":
+        grader = self.report.environment.grader_version
+        if self.load.status != "ran":
             return (grader, "load skipped", "")
-        kit = (self.load.get("reference") or {}).get("kit_version")
-        scenario_set = ",".join(self.load.get("scenario_set") or [])
+        kit = self.load.reference.kit_version if self.load.reference else None
+        scenario_set = ",".join(self.load.scenario_set)
         return (grader, scenario_set, json.dumps(kit, sort_keys=True) if kit else "no reference")
 
 
@@ -74,16 +77,16 @@ class Group:
     def scenario_names(self) -> list[str]:
         names: dict[str, None] = {}
         for candidate in self.candidates:
-            names |= dict.fromkeys(str(s.get("name")) for s in candidate.load.get("scenarios") or [])
+            names |= dict.fromkeys(s.name for s in candidate.load.scenarios)
         return list(names)
 
 
 def candidates(loaded: Sequence[Loaded]) -> list[Candidate]:
-    names = Counter(str(item.report["submission"]["name"]) for item in loaded)
+    names = Counter(item.report.submission.name for item in loaded)
     labels: Counter[str] = Counter()
     shown = []
     for item in loaded:
-        name = str(item.report["submission"]["name"])
+        name = item.report.submission.name
         label = name if names[name] == 1 else f"{name} ({item.path.parent.name})"
         labels[label] += 1
         shown.append(Candidate(label if labels[label] == 1 else f"{label} #{labels[label]}", item.path, item.report))

@@ -8,6 +8,7 @@ from grader.compare.model import Candidate, Group, Ranked, by_latency, by_score
 from grader.report import _page, _svg
 from grader.report import figures as fig
 from grader.report._page import esc
+from grader.report.model import Index, Ratios
 
 PALETTE = ("#1f77b4", "#e4572e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22")
 LATENCY_NOTE = (
@@ -23,9 +24,9 @@ MIXED_NOTE = (
 def latency_note(candidate: Candidate) -> str:
     """Why a candidate has no load index."""
     load = candidate.load
-    if load.get("status") != "ran":
-        return f"load skipped: {load.get('reason') or '?'}"
-    if (load.get("reference") or {}).get("source") == "none":
+    if load.status != "ran":
+        return f"load skipped: {load.reason or '?'}"
+    if load.reference is None or load.reference.source == "none":
         return "no reference run"
     return "no valid scenario"
 
@@ -35,31 +36,35 @@ def _scenario_cell(candidate: Candidate, name: str) -> tuple[str, bool]:
     scenario = candidate.scenario(name)
     if scenario is None:
         return "not run", True
-    ratios = (scenario.get("ratios") or {}).get(fig.TOTAL) or {}
-    text = f"p95 {fig.ratio(ratios.get('p95'))} · throughput {fig.ratio(ratios.get('throughput'))}"
-    return text, bool(scenario.get("valid"))
+    ratios = (scenario.ratios or {}).get(fig.TOTAL) or Ratios()
+    text = f"p95 {fig.ratio(ratios.p95)} · throughput {fig.ratio(ratios.throughput)}"
+    return text, scenario.valid
 
 
 def _categories(group: Group) -> list[str]:
     names: dict[str, None] = {}
     for candidate in group.candidates:
-        names |= dict.fromkeys((candidate.report.get("score") or {}).get("categories") or {})
+        names |= dict.fromkeys(candidate.report.score.categories if candidate.report.score else {})
     return list(names)
 
 
 def _score_text(candidate: Candidate) -> str:
-    if candidate.overall is None:
-        return f"no grade: {candidate.report.get('error') or '?'}"
-    score = candidate.report["score"]
-    capped = fig.number(score.get("contract_cap"))
-    return fig.score(candidate.overall) + (
-        f" (capped at {fig.score(capped)})" if capped is not None and capped < 100 else ""
-    )
+    score = candidate.report.score
+    if score is None:
+        return f"no grade: {candidate.report.error or '?'}"
+    capped = f" (capped at {fig.score(score.contract_cap)})" if score.contract_cap < 100 else ""
+    return fig.score(score.overall) + capped
 
 
 def _contract_text(candidate: Candidate) -> str:
-    contract = candidate.report.get("contract")
-    return "not run" if not contract else f"{contract['passed']} passed, {contract['failed']} failed"
+    contract = candidate.report.contract
+    return "not run" if not contract else f"{contract.passed} passed, {contract.failed} failed"
+
+
+def _category_scores(candidate: Candidate, categories: Sequence[str]) -> list[float | None]:
+    score = candidate.report.score
+    shown = {name: category.score for name, category in score.categories.items()} if score else {}
+    return [shown.get(name) for name in categories]
 
 
 def _rank_text(rank: int | None) -> str:
@@ -97,7 +102,7 @@ def _md_group(number: int, count: int, group: Group) -> list[str]:
     ]
     lines += ["| ---: | --- | ---: | " + " | ".join("---:" for _ in categories) + " | ---: | --- | ---: |"]
     for rank, c in by_score(group.candidates):
-        scores = [(c.report.get("score") or {}).get("categories", {}).get(name, {}).get("score") for name in categories]
+        scores = _category_scores(c, categories)
         lines.append(
             f"| {_rank_text(rank)} | {_cell(c.label)} | {_cell(_score_text(c))} | "
             + " | ".join(fig.score(s) for s in scores)
@@ -110,11 +115,11 @@ def _md_group(number: int, count: int, group: Group) -> list[str]:
         if rank is None:
             lines.append(f"| — | {_cell(c.label)} | {_cell(latency_note(c))} | | | | | {fig.score(c.overall)} |")
             continue
-        index = c.load.get("index") or {}
+        index = c.load.index or Index()
         lines.append(
-            f"| {rank} | {_cell(c.label)} | {fig.ratio(index.get('p95'))} | {fig.ratio(index.get('p50'))} | "
-            f"{fig.ratio(index.get('p99'))} | {fig.ratio(index.get('throughput'))} | "
-            f"{index.get('scenarios', 0)} of {len(c.load.get('scenarios') or [])} | {fig.score(c.overall)} |"
+            f"| {rank} | {_cell(c.label)} | {fig.ratio(index.p95)} | {fig.ratio(index.p50)} | "
+            f"{fig.ratio(index.p99)} | {fig.ratio(index.throughput)} | "
+            f"{index.scenarios} of {len(c.load.scenarios)} | {fig.score(c.overall)} |"
         )
     lines.append("")
     lines += _md_scenarios(group)
@@ -145,7 +150,7 @@ def _md_flags(group: Group) -> list[str]:
         return ["No red flags.", ""]
     lines = ["### Red flags", ""]
     for candidate in flagged:
-        titles = "; ".join(_cell(flag.get("title")) for flag in candidate.red_flags)
+        titles = "; ".join(_cell(flag.title) for flag in candidate.red_flags)
         lines.append(f"- **{_cell(candidate.label)}**: {titles}")
     return [*lines, ""]
 
@@ -175,8 +180,8 @@ def _html_group(number: int, count: int, group: Group) -> str:
     categories = _categories(group)
     rows = []
     for rank, c in by_score(group.candidates):
-        scores = [(c.report.get("score") or {}).get("categories", {}).get(name, {}).get("score") for name in categories]
-        flags = "<br>".join(esc(flag.get("title")) for flag in c.red_flags) or '<span class="note">none</span>'
+        scores = _category_scores(c, categories)
+        flags = "<br>".join(esc(flag.title) for flag in c.red_flags) or '<span class="note">none</span>'
         rows.append(
             [
                 _rank_text(rank),
@@ -201,13 +206,13 @@ def _html_group(number: int, count: int, group: Group) -> str:
 def _latency_table(ranked: Ranked, colours: dict[str, str]) -> str:
     rows = []
     for rank, c in ranked:
-        index = c.load.get("index") or {}
+        index = c.load.index or Index()
         figures = (
             [esc(latency_note(c)), "", "", "", ""]
             if rank is None
             else [
-                *(esc(fig.ratio(index.get(key))) for key in ("p95", "p50", "p99", "throughput")),
-                esc(f"{index.get('scenarios', 0)} of {len(c.load.get('scenarios') or [])}"),
+                *(esc(fig.ratio(getattr(index, key))) for key in ("p95", "p50", "p99", "throughput")),
+                esc(f"{index.scenarios} of {len(c.load.scenarios)}"),
             ]
         )
         label = f"{_page.key('', colours[c.label])}<b>{esc(c.label)}</b>"
@@ -257,6 +262,6 @@ def _ratio_bars(candidate: Candidate, names: Sequence[str], key: str, colour: st
     values: list[float | None] = []
     for name in names:
         scenario = candidate.scenario(name)
-        ratios = ((scenario or {}).get("ratios") or {}).get(fig.TOTAL) or {}
-        values.append(fig.number(ratios.get(key)) if scenario and scenario.get("valid") else None)
+        ratios = ((scenario.ratios or {}) if scenario else {}).get(fig.TOTAL) or Ratios()
+        values.append(getattr(ratios, key) if scenario and scenario.valid else None)
     return _svg.Bars(candidate.label, colour, values, [fig.ratio(v) if v is not None else "" for v in values])

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
 
 from grader.report import _svg
 from grader.report import figures as fig
+from grader.report.model import Endpoint, LoadScenario, Run, Second
 
 CANDIDATE, REFERENCE = "#e4572e", "#1f6fb4"
 NINES_TICKS = ((0.0, "0"), (math.log10(2), "50"), (1.0, "90"), (2.0, "99"), (3.0, "99.9"), (4.0, "99.99"))
@@ -22,19 +22,18 @@ def ms_label(value: float) -> str:
     return f"{value / 1000:.3g} s" if value >= 1000 else f"{value:.3g} ms"
 
 
-def _sides(scenario: Mapping[str, Any]) -> list[tuple[str, str, Mapping[str, Any]]]:
-    sides = [("candidate", CANDIDATE, scenario.get("candidate") or {})]
-    if scenario.get("reference"):
-        sides.append(("reference", REFERENCE, scenario["reference"]))
+def _sides(scenario: LoadScenario) -> list[tuple[str, str, Run]]:
+    sides = [("candidate", CANDIDATE, scenario.candidate)]
+    if scenario.reference:
+        sides.append(("reference", REFERENCE, scenario.reference))
     return sides
 
 
-def spectrum(chart_id: str, title: str, scenario: Mapping[str, Any]) -> str:
+def spectrum(chart_id: str, title: str, scenario: LoadScenario) -> str:
     """Latency at each percentile, the tail stretched out: the x axis counts nines, max at the right end."""
     series = []
     for label, colour, side in _sides(scenario):
-        points = [(float(p), float(v)) for p, v in side.get("spectrum") or [] if fig.number(p) is not None]
-        series.append((label, colour, [(p, v) for p, v in points if fig.number(v) is not None]))
+        series.append((label, colour, list(side.spectrum)))
     finite = [nines(p) for _, _, points in series for p, _ in points if p < 100]
     right = max(4.0, math.ceil(max(finite, default=0.0)))
     lines = [
@@ -53,21 +52,18 @@ def spectrum(chart_id: str, title: str, scenario: Mapping[str, Any]) -> str:
     )
 
 
-def _timeline(side: Mapping[str, Any], end: float) -> list[Mapping[str, Any]]:
+def _timeline(side: Run, end: float) -> list[Second]:
     """The seconds of the run (each request counted in the second it ended), without the partial one after the
     end, which holds the requests cut off unanswered."""
-    return [t for t in side.get("timeline") or [] if fig.number(t.get("t")) is not None and t["t"] < end]
+    return [t for t in side.timeline if t.t < end]
 
 
-def throughput(chart_id: str, title: str, scenario: Mapping[str, Any]) -> str:
+def throughput(chart_id: str, title: str, scenario: LoadScenario) -> str:
     """Requests answered in each second of the run: a second with none is a zero, not a gap."""
-    end = fig.number(scenario.get("duration_s")) or math.inf
+    end = scenario.duration_s or math.inf
     lines = []
     for label, colour, side in _sides(scenario):
-        answered = {
-            int(t["t"]): (fig.number(t.get("requests")) or 0) - int((t.get("statuses") or {}).get("unfinished", 0))
-            for t in _timeline(side, end)
-        }
+        answered = {t.t: t.requests - t.statuses.get("unfinished", 0) for t in _timeline(side, end)}
         last = math.ceil(end) - 1 if math.isfinite(end) else max(answered, default=-1)
         seconds = range(0, last + 1) if answered else range(0)
         lines.append(_svg.Line(label, colour, [(float(s), float(answered.get(s, 0))) for s in seconds]))
@@ -82,12 +78,12 @@ def throughput(chart_id: str, title: str, scenario: Mapping[str, Any]) -> str:
     )
 
 
-def p95(chart_id: str, title: str, scenario: Mapping[str, Any]) -> str:
+def p95(chart_id: str, title: str, scenario: LoadScenario) -> str:
     """p95 latency of the requests answered in each second; a second with none is a gap."""
-    end = fig.number(scenario.get("duration_s")) or math.inf
+    end = scenario.duration_s or math.inf
     lines = []
     for label, colour, side in _sides(scenario):
-        by_second = {int(t["t"]): fig.number(t.get("p95_ms")) for t in _timeline(side, end)}
+        by_second = {t.t: t.p95_ms for t in _timeline(side, end)}
         seconds = range(min(by_second), max(by_second) + 1) if by_second else range(0)
         lines.append(_svg.Line(label, colour, [(float(s), by_second.get(s)) for s in seconds]))
     return _svg.line_chart(
@@ -101,17 +97,17 @@ def p95(chart_id: str, title: str, scenario: Mapping[str, Any]) -> str:
     )
 
 
-def _warmup(scenario: Mapping[str, Any]) -> tuple[float, float, str] | None:
-    warmup = fig.number(scenario.get("warmup_s"))
+def _warmup(scenario: LoadScenario) -> tuple[float, float, str] | None:
+    warmup = scenario.warmup_s
     return (0.0, warmup, "warm-up") if warmup else None
 
 
-def statuses(chart_id: str, title: str, scenario: Mapping[str, Any]) -> str:
+def statuses(chart_id: str, title: str, scenario: LoadScenario) -> str:
     """Answers other than 2xx/3xx (and requests cut off unanswered), as a share of all requests sent."""
     shares: list[tuple[str, str, Mapping[str, int], float]] = []
     for label, colour, side in _sides(scenario):
-        total = (side.get("endpoints") or {}).get(fig.TOTAL) or {}
-        shares.append((label, colour, fig.other_statuses(total.get("statuses") or {}), total.get("requests") or 0))
+        total = side.endpoints.get(fig.TOTAL) or Endpoint(requests=0, errors=0)
+        shares.append((label, colour, fig.other_statuses(total.statuses), total.requests))
     codes: Sequence[str] = sorted({code for _, _, counts, _ in shares for code in counts})
     bars = [
         _svg.Bars(
@@ -133,7 +129,7 @@ def statuses(chart_id: str, title: str, scenario: Mapping[str, Any]) -> str:
     )
 
 
-Chart = Callable[[str, str, Mapping[str, Any]], str]
+Chart = Callable[[str, str, LoadScenario], str]
 CHARTS: tuple[tuple[str, str, Chart], ...] = (
     ("spectrum", "Latency by percentile", spectrum),
     ("throughput", "Throughput per second", throughput),

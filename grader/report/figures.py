@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from grader.report.model import Index, LoadScenario, Reference
+
 # The load section's whole-scenario endpoint (grader.load.stats.TOTAL; not imported: that package pulls in
 # the load generator, and rendering a report must stay light)
 TOTAL = "all requests"
@@ -72,33 +74,30 @@ def statuses_text(statuses: Mapping[str, Any]) -> str:
     return ", ".join(f"{status}: {count}" for status, count in other_statuses(statuses).items())
 
 
-def setup_text(scenario: Mapping[str, Any]) -> str:
+def setup_text(scenario: LoadScenario) -> str:
     """One line: the load model, its size, the window measured and the faults injected."""
-    if scenario.get("model") == "open":
-        load = f"open model, {score(scenario.get('rate'))} arrivals/s"
+    if scenario.model == "open":
+        load = f"open model, {score(scenario.rate)} arrivals/s"
     else:
-        stages = scenario.get("stages") or []
-        steps = " → ".join(f"{score(s.get('users'))} from {score(s.get('at_s'))} s" for s in stages)
-        load = f"closed model, {score(scenario.get('users'))} users" + (f" ({steps})" if len(stages) > 1 else "")
-    window = f"{score(scenario.get('duration_s'))} s, the first {score(scenario.get('warmup_s'))} s warm-up"
-    faults = [
-        FAULT_TEXT[name].format(value)
-        for name, value in (scenario.get("faults") or {}).items()
-        if name in FAULT_TEXT and number(value)
-    ]
+        stages = scenario.stages
+        steps = " → ".join(f"{score(s.users)} from {score(s.at_s)} s" for s in stages)
+        load = f"closed model, {score(scenario.users)} users" + (f" ({steps})" if len(stages) > 1 else "")
+    window = f"{score(scenario.duration_s)} s, the first {score(scenario.warmup_s)} s warm-up"
+    faults = [FAULT_TEXT[name].format(value) for name, value in scenario.faults.model_dump().items() if value]
     return "; ".join([load, window, ", ".join(faults) or "no faults"])
 
 
-def provenance_text(reference: Mapping[str, Any]) -> str:
-    source = reference.get("source") or "none"
-    text = f"{source}: {reference.get('note') or ''}".rstrip(": ")
-    if reference.get("created_at"):
-        text += f" (measured {reference['created_at']})"
+def provenance_text(reference: Reference | None) -> str:
+    if reference is None:
+        return "none"
+    text = f"{reference.source}: {reference.note}".rstrip(": ")
+    if reference.created_at:
+        text += f" (measured {reference.created_at})"
     return text
 
 
-def index_text(index: Mapping[str, Any] | None) -> str:
-    if not index or not index.get("scenarios"):
+def index_text(index: Index | None) -> str:
+    if not index or not index.scenarios:
         return "no index: no valid scenario has a reference to compare with"
-    figures = " · ".join(f"{key} {ratio(index.get(key))}" for key in ("throughput", "p50", "p95", "p99"))
-    return f"{figures} (geometric mean over {index['scenarios']} valid scenarios)"
+    figures = " · ".join(f"{key} {ratio(getattr(index, key))}" for key in ("throughput", "p50", "p95", "p99"))
+    return f"{figures} (geometric mean over {index.scenarios} valid scenarios)"

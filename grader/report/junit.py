@@ -2,26 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any
 from xml.etree import ElementTree as ET
 
+from grader.report.model import Report
 
-def render(report: dict[str, Any]) -> str:
-    suites = ET.Element("testsuites", name=f"grade {report['submission']['name']}")
+
+def render(report: Report) -> str:
+    suites = ET.Element("testsuites", name=f"grade {report.submission.name}")
     contract = ET.SubElement(suites, "testsuite", name="contract")
-    for case in (report.get("contract") or {}).get("cases", []):
-        element = ET.SubElement(
-            contract, "testcase", classname="contract", name=case["name"], time=f"{case['seconds']:.3f}"
-        )
-        if case["outcome"] != "passed":
-            ET.SubElement(element, "failure", message=case["message"][:500])
+    for case in report.contract.cases if report.contract else []:
+        element = ET.SubElement(contract, "testcase", classname="contract", name=case.name, time=f"{case.seconds:.3f}")
+        if case.outcome != "passed":
+            ET.SubElement(element, "failure", message=case.message[:500])
     probes = ET.SubElement(suites, "testsuite", name="bugs")
-    for bug in report.get("bugs", []):
-        element = ET.SubElement(probes, "testcase", classname=bug["category"], name=bug["id"])
-        if bug["verdict"] == "present":
-            ET.SubElement(element, "failure", message=bug["message"][:500])
-        elif bug["verdict"] == "inconclusive":
-            ET.SubElement(element, "error", message=bug["message"][:500])
+    for bug in report.bugs:
+        element = ET.SubElement(probes, "testcase", classname=bug.category, name=bug.id)
+        if bug.verdict == "present":
+            ET.SubElement(element, "failure", message=bug.message[:500])
+        elif bug.verdict == "inconclusive":
+            ET.SubElement(element, "error", message=bug.message[:500])
     for suite in (contract, probes):
         cases = list(suite)
         suite.set("tests", str(len(cases)))
