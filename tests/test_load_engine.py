@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from grader.infra.stack import Infrastructure
-from grader.load import _cpus
-from grader.load.engine import run_locust
+from grader.load import _cpus, engine
+from grader.load.engine import GeneratorError, run_locust
 from grader.load.scenario import parse_scenario
 from grader.load.stats import TOTAL, summarise
 
@@ -95,3 +97,14 @@ def test_a_starved_generator_marks_the_run_invalid(infra: Infrastructure) -> Non
     figures, _ = _run(infra, OPEN.format(duration=4, rate=20000, in_flight=5000), latency_ms=0)
     assert not figures["valid"]
     assert any("generator" in reason for reason in figures["invalid_reasons"]), figures["invalid_reasons"]
+
+
+def test_a_master_waiting_for_remote_workers_gives_up_on_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    """--remote-workers: Locust itself stops waiting after REMOTE_WAIT_S, long before the grader's own deadline."""
+    monkeypatch.setattr(engine, "REMOTE_WAIT_S", 2)
+    scenario = parse_scenario(CLOSED, "test.toml")
+    started = time.monotonic()
+    # No request is ever sent: the one remote worker expected never comes, so the run never starts.
+    with pytest.raises(GeneratorError, match="Gave up waiting for workers to connect"):
+        run_locust(scenario, "http://127.0.0.1:9", seed=1, workers=1, remote_workers=1, say=lambda _: None)
+    assert time.monotonic() - started < engine.START_ALLOWANCE_S

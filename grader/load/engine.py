@@ -73,6 +73,23 @@ def _command(scenario: Scenario, url: str, spec: str, work: Path, role: list[str
     ]  # fmt: skip
 
 
+def _commands(
+    scenario: Scenario, url: str, spec: str, work: Path, *, workers: int, remote_workers: int, bind: tuple[str, int]
+) -> list[list[str]]:
+    """The Locust processes to start: one alone, or a master and its local workers (remote ones join it)."""
+    if workers <= 1 and not remote_workers:
+        return [_command(scenario, url, spec, work, [])]
+    host, port = bind
+    master = ["--master", "--master-bind-host", host, "--master-bind-port", str(port),
+              "--expect-workers", str(workers + remote_workers)]  # fmt: skip
+    if remote_workers:  # bounded: a master whose remote workers never come gives up instead of waiting forever
+        master += ["--expect-workers-max-wait", str(REMOTE_WAIT_S)]
+    worker = ["--worker", "--master-host", "127.0.0.1", "--master-port", str(port)]
+    return [_command(scenario, url, spec, work, master)] + [
+        _command(scenario, url, spec, work, worker) for _ in range(workers)
+    ]
+
+
 @contextlib.contextmanager
 def _processes(
     commands: list[list[str]], work: Path, cpus: list[int] | None
@@ -114,20 +131,14 @@ def run_locust(
     work = Path(tempfile.mkdtemp(prefix="kit-load-"))
     try:
         allowance = START_ALLOWANCE_S
-        if workers <= 1 and not remote_workers:
-            commands = [_command(scenario, url, spec, work, [])]
-        else:
-            port = master_port or _free_port()
-            master = ["--master", "--master-bind-host", master_bind, "--master-bind-port", str(port),
-                      "--expect-workers", str(workers + remote_workers)]  # fmt: skip
-            worker = ["--worker", "--master-host", "127.0.0.1", "--master-port", str(port)]
-            commands = [_command(scenario, url, spec, work, master)]
-            commands += [_command(scenario, url, spec, work, worker) for _ in range(workers)]
-            if remote_workers:
-                master += ["--expect-workers-max-wait", str(REMOTE_WAIT_S)]
-                allowance += REMOTE_WAIT_S
-                say(f"    waiting for {remote_workers} remote workers: locust -f grader/load/_locustfile.py "
-                    f"--worker --master-host <this host> --master-port {port}")  # fmt: skip
+        port = master_port or (_free_port() if workers > 1 or remote_workers else 0)
+        commands = _commands(
+            scenario, url, spec, work, workers=workers, remote_workers=remote_workers, bind=(master_bind, port)
+        )
+        if remote_workers:
+            allowance += REMOTE_WAIT_S
+            say(f"    waiting for {remote_workers} remote workers: locust -f grader/load/_locustfile.py "
+                f"--worker --master-host <this host> --master-port {port}")  # fmt: skip
         started = time.monotonic()
         with _processes(commands, work, cpus) as processes:
             samples = _watch(processes, work, scenario.duration_s + allowance, progress)
