@@ -36,7 +36,7 @@ typecheck: $(STAMP)
 
 ## regenerate contract/openapi.json from the reference solution
 openapi: $(STAMP)
-	$(BIN)/python -m grader.tools.openapi solution contract/openapi.json
+	$(BIN)/python -m grader.contract.openapi solution contract/openapi.json
 
 ## regenerate grader/report/report.schema.json from the report's model (a test fails when it is out of date)
 schema: $(STAMP)
@@ -44,13 +44,13 @@ schema: $(STAMP)
 
 ## build the candidate kit: dist/candidate-kit/ and dist/candidate-kit.tar.gz, leak-checked (ARGS=--git: also a git repository)
 kit: $(STAMP)
-	$(BIN)/python -m grader.tools.kit build $(ARGS)
+	$(BIN)/python -m grader.kit build $(ARGS)
 
 ## prove the grader: grade the exercise, the solution, one mutant per bug and the alternatives; print the detection
 ## matrix; then grade four of them 3 more times with load and check the verdicts repeat (ARGS="--only n-plus-one,solution
 ## --repeat 0 --budget SECONDS --out DIR"); exits 1 on any miss, false alarm or changed verdict
 validate: $(STAMP)
-	$(BIN)/python -m grader.tools.validate $(ARGS)
+	$(BIN)/python -m grader.validate $(ARGS)
 
 ## benchmark: the solution against the stack's floors and the exercise, the grader against wrk, grade wall
 ## times; prints a table and the targets, writes bench.json (ARGS="--skip-grade --skip-wrk --check")

@@ -1,5 +1,5 @@
 """Headless Chromium for the HTML report tests: installed on first use (the system package, via
-grader/tools/system_deps.sh), every run under a deadline, its process group reaped.
+tests/system_deps.sh), every run under a deadline, its process group reaped.
 
 `layout` finds where each chart landed on the real page (a copy with a probe script: the page itself has
 none) and `screenshot` renders the page itself, so the pixels checked are those a reader would see.
@@ -24,7 +24,7 @@ import pytest
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
-INSTALL = ROOT / "grader" / "tools" / "system_deps.sh"
+INSTALL = ROOT / "tests" / "system_deps.sh"
 INSTALL_DEADLINE_S = 500  # inside pytest-timeout's 600 s for the first test that needs it
 RUN_DEADLINE_S = 120
 WIDTH = 1280

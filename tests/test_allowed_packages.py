@@ -14,7 +14,7 @@ from packaging.utils import canonicalize_name
 
 from grader.catalogue import load_catalogue
 from grader.evidence.static import ALLOWED_PACKAGES
-from grader.tools._kit_requirements import requirement_files
+from grader.kit.requirements import requirement_files
 
 ROOT = Path(__file__).resolve().parents[1]
 PYPROJECT = ROOT / "pyproject.toml"

@@ -1,7 +1,7 @@
 """Correct submissions that fix every bug differently from the reference are graded `fixed` on every bug.
 
 A probe that recognises only the reference's way (SQLAlchemy, stamina, anyio threads, a pure ASGI
-middleware) would mark one of these `present` or `inconclusive`; see tests/alternatives/README.md.
+middleware) would mark one of these `present` or `inconclusive`; see grader/proof/alternatives/README.md.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from grader.catalogue import load_catalogue
 from grader.contract.cases import CASES
 from grader.evidence.static import foreign_imports, ruff_findings
 from grader.probes import no_request_metrics
-from grader.tools.validate import ALT_PREFIX, ALTERNATIVES_DIR, alternatives, expectations
+from grader.proof.alternatives import DIRECTORY as ALTERNATIVES_DIR
+from grader.validate.matrix import ALT_PREFIX, alternatives, expectations
 
 BUG_IDS = load_catalogue().ids
 NAMES = sorted(path.parent.name for path in ALTERNATIVES_DIR.glob("*/app"))

@@ -12,11 +12,11 @@ import pytest
 from _reports import assert_valid_report
 
 from grader.catalogue import load_catalogue
+from grader.kit.build import KIT_NAME, Build, build, main
+from grader.kit.leaks import Leak, distinctive, find_leaks, forbidden
 from grader.pipeline import Options, run_grade
 from grader.runner.sources import resolve
 from grader.runner.submission import content_hash, private_copy
-from grader.tools._leaks import Leak, distinctive, find_leaks, forbidden
-from grader.tools.kit import KIT_NAME, Build, build, main
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = ("exercise", "solution", "db", "contract", "kit", "grader", "tests", "CANDIDATE.md", "pyproject.toml")

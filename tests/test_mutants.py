@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 from _grading import grade_privately, import_bare
-from mutants import SOLUTION, Edit, Mutant, MutantError, all_mutants, mutant_for
 
 from grader.catalogue import load_catalogue
-from grader.tools.validate import Column, expectations, render
+from grader.proof.mutants import SOLUTION, Edit, Mutant, MutantError, all_mutants, mutant_for
+from grader.validate.matrix import Column, expectations, render
 
 BUG_IDS = load_catalogue().ids
 SAMPLE = ("n-plus-one", "missing-await")  # cheap to grade, and in different parts of the app

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from grader.tools import _repeat
-from grader.tools._budget import DEFAULT_GRADE_S, Budget, skipped_text
-from grader.tools.validate import Column, main, plan, repeatability, run_plan
+from grader.validate import repeat as _repeat
+from grader.validate.budget import DEFAULT_GRADE_S, Budget, skipped_text
+from grader.validate.matrix import Column, main, plan, repeatability, run_plan
 
 BUGS = ["sync-db-driver", "n-plus-one"]
 SCENARIOS = ["catalogue-reads", "spike"]

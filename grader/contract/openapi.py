@@ -1,4 +1,4 @@
-"""Write the contract's OpenAPI document from an app: `python -m grader.tools.openapi APP_DIR OUT`.
+"""Write the contract's OpenAPI document from an app: `python -m grader.contract.openapi APP_DIR OUT`.
 
 The app is imported in a child interpreter so its `app` package never collides with another's.
 """
@@ -31,7 +31,7 @@ def openapi_document(app_dir: Path) -> dict[str, object]:
 
 def main(argv: list[str]) -> int:
     if len(argv) != 2:
-        print("usage: python -m grader.tools.openapi APP_DIR OUT", file=sys.stderr)
+        print("usage: python -m grader.contract.openapi APP_DIR OUT", file=sys.stderr)
         return 2
     app_dir, out = Path(argv[0]), Path(argv[1])
     out.write_text(json.dumps(openapi_document(app_dir), indent=2, sort_keys=True) + "\n")

@@ -1,1 +1,1 @@
-"""Maintenance tools for the kit itself."""
+"""The candidate kit: what a candidate receives (`make kit`), built from the repository and checked for leaks."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from pathlib import Path, PurePosixPath
 
-from grader.tools._kit_files import KitFile, LayoutError
+from grader.kit._files import KitFile, LayoutError
 
 INFRA = "grader/infra"
 KIT_TOOLS = "kit/tools"

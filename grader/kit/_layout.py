@@ -14,9 +14,9 @@ from __future__ import annotations
 import re
 from pathlib import Path, PurePosixPath
 
-from grader.tools._kit_files import KitFile, LayoutError
-from grader.tools._kit_infra import infra_files
-from grader.tools._kit_requirements import requirement_files
+from grader.kit._files import KitFile, LayoutError
+from grader.kit._infra import infra_files
+from grader.kit.requirements import requirement_files
 
 SKIPPED_NAMES = frozenset({"__pycache__", ".DS_Store", ".pytest_cache", ".mypy_cache", ".ruff_cache"})
 # Dot files live in kit/ without their dot, so that they do not act on this repository.

@@ -10,7 +10,7 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
-from grader.tools._kit_files import KitFile
+from grader.kit._files import KitFile
 
 GIT_TIMEOUT = 60.0
 GIT_IDENTITY = ("Candidate kit", "candidate-kit@localhost")

@@ -1,4 +1,4 @@
-"""Build the candidate kit: `python -m grader.tools.kit build [--git] [--out dist] [--root REPO]`.
+"""Build the candidate kit: `python -m grader.kit build [--git] [--out dist] [--root REPO]`.
 
 Writes OUT/candidate-kit/ and OUT/candidate-kit.tar.gz (with --git, the directory is also a fresh
 one-commit git repository). The kit is assembled aside and checked for leaks of the hidden set first;
@@ -14,10 +14,10 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.tools._kit_files import KitFile, LayoutError
-from grader.tools._kit_layout import kit_files
-from grader.tools._kit_publish import make_git_repository, write_tarball, write_tree
-from grader.tools._leaks import Forbidden, Leak, find_leaks, forbidden
+from grader.kit._files import KitFile, LayoutError
+from grader.kit._layout import kit_files
+from grader.kit._publish import make_git_repository, write_tarball, write_tree
+from grader.kit.leaks import Forbidden, Leak, find_leaks, forbidden
 
 KIT_NAME = "candidate-kit"
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -77,7 +77,7 @@ def _report(result: Build, *, git: bool) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m grader.tools.kit", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m grader.kit", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     command = commands.add_parser("build", help="build and leak-check the candidate kit")
     command.add_argument("--out", type=Path, default=REPO_ROOT / "dist", help="where to write it (default: dist/)")

@@ -11,7 +11,7 @@ import re
 import tomllib
 from pathlib import Path, PurePosixPath
 
-from grader.tools._kit_files import KitFile, LayoutError
+from grader.kit._files import KitFile, LayoutError
 
 PYPROJECT = "pyproject.toml"
 APPS_SECTION = "# the apps"

@@ -1,13 +1,12 @@
-"""Prove the grader: the detection matrix, `python -m grader.tools.validate [--only NAME,...] [--out DIR]`.
+"""Prove the grader: the detection matrix, `python -m grader.validate [--only NAME,...] [--out DIR]`.
 
 Grades the exercise (every bug expected `present`), the solution (none), one mutant per catalogued
-bug (the solution with only that bug put back, from `tests/mutants/`: exactly its bug `present`, every
-other `fixed`) and the alternative correct submissions (`tests/alternatives/<name>`, column
+bug (the solution with only that bug put back, from `grader/proof/mutants/`: exactly its bug `present`,
+every other `fixed`) and the alternative correct submissions (`grader/proof/alternatives/<name>`, column
 `alt-<name>`: every bug fixed differently from the solution, so every one `fixed`). Prints the matrix
 (bugs x submissions) and the contract outcome of each submission, writes it to `matrix.json` under
 --out beside each submission's reports, and exits 1 on any miss, false alarm, inconclusive verdict,
-failed contract case or failed grade; 0 otherwise. Run it from the repository root (`make validate`):
-the mutants and the alternatives live beside the grader's tests.
+failed contract case or failed grade; 0 otherwise (`make validate`).
 
 Then repeatability (`--repeat N`, default 3): a few submissions (`--repeat-on`) are graded N more times,
 each with the load phase on a few scenarios (`--repeat-scenarios`), with the same seed. Their verdicts
@@ -37,17 +36,13 @@ from grader.catalogue import load_catalogue
 from grader.environment import ROOT
 from grader.load import LoadOptions, ScenarioError, load_scenarios
 from grader.pipeline import Options, run_grade
-from grader.tools import _repeat
-from grader.tools._budget import Budget, skipped_text
-
-if str(ROOT) not in sys.path:  # `tests.mutants` is imported from the checkout, not an installed package
-    sys.path.insert(0, str(ROOT))
-
-from tests.mutants import mutant_for
+from grader.proof import alternatives as alternative
+from grader.proof.mutants import mutant_for
+from grader.validate import repeat as _repeat
+from grader.validate.budget import Budget, skipped_text
 
 BASELINES = ("exercise", "solution")
-ALTERNATIVES_DIR = ROOT / "tests" / "alternatives"
-ALT_PREFIX = "alt-"
+ALT_PREFIX = alternative.PREFIX
 CELL = {"present": "P", "fixed": "F", "inconclusive": "?"}
 REPEAT_ON = ("exercise", "solution", "sync-db-driver", "n-plus-one")  # a blocked loop and a query-count bug
 REPEAT_SCENARIOS = ("catalogue-reads", "spike")
@@ -107,8 +102,8 @@ class Column:
 
 
 def alternatives() -> list[str]:
-    """Column names of the alternative correct submissions: `alt-<dir>` for each tests/alternatives/<dir>/app."""
-    return sorted(f"{ALT_PREFIX}{main.parent.parent.name}" for main in ALTERNATIVES_DIR.glob("*/app/main.py"))
+    """Column names of the alternative correct submissions: `alt-<dir>` for each grader/proof/alternatives/<dir>."""
+    return [f"{ALT_PREFIX}{name}" for name in alternative.names()]
 
 
 def expectations(name: str, bug_ids: list[str]) -> dict[str, str]:
@@ -179,7 +174,7 @@ def grade_column(column: Column, out: Path, seed: int, say: Any, load: LoadOptio
         if column.name in BASELINES:
             given = ROOT / column.name
         elif column.name.startswith(ALT_PREFIX):
-            given = ALTERNATIVES_DIR / column.name.removeprefix(ALT_PREFIX)
+            given = alternative.app_root(column.name.removeprefix(ALT_PREFIX))
         else:
             workdir = Path(tempfile.mkdtemp(prefix="mutant-"))
             given = mutant_for(column.name).build(workdir / column.name)
@@ -237,7 +232,7 @@ def _names(text: str) -> list[str]:
 
 
 def _arguments(argv: list[str]) -> argparse.Namespace:
-    parser = UsageParser(prog="python -m grader.tools.validate", description=__doc__.splitlines()[0])
+    parser = UsageParser(prog="python -m grader.validate", description=__doc__.splitlines()[0])
     parser.add_argument(
         "--only",
         default="",

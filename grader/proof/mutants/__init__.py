@@ -15,7 +15,7 @@ from ._mutant import SOLUTION, Edit, Mutant, MutantError
 
 
 def mutant_for(bug_id: str) -> Mutant:
-    """The mutant of a catalogued bug (module `tests/mutants/<bug id with underscores>.py`)."""
+    """The mutant of a catalogued bug (module `grader/proof/mutants/<bug id with underscores>.py`)."""
     module = importlib.import_module(f"{__name__}.{bug_id.replace('-', '_')}")
     mutant: Mutant = module.MUTANT
     if mutant.bug_id != bug_id:

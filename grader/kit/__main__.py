@@ -1,0 +1,5 @@
+"""`python -m grader.kit build ...`"""
+
+from grader.kit.build import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""The grader's proof: submissions whose verdicts are known (mutants, alternative fixes, traps)."""

@@ -1,0 +1,7 @@
+"""`python -m grader.validate ...`"""
+
+import sys
+
+from grader.validate.matrix import main
+
+raise SystemExit(main(sys.argv[1:]))
