@@ -56,15 +56,14 @@ def first_problem(error: ValidationError, model: type[BaseModel]) -> tuple[str, 
         hint = f"did you mean {near[0]!r}?" if near else f"known here: {', '.join(known)}"
         return where(loc), f"unknown field ({hint})"
     if kind == "literal_error":
-        choices = re.findall(r"'([^']*)'", str((first.get("ctx") or {}).get("expected", "")))
+        expected = str((first.get("ctx") or {}).get("expected", ""))  # "'closed' or 'open'", "1"
+        choices = [choice.strip("'") for choice in re.split(r", | or ", expected) if choice]
         return where(loc), f"must be one of {', '.join(choices)}, not {value!r}"
     if kind in {"greater_than_equal", "less_than_equal", "greater_than", "less_than"}:
         low, high = _bounds(model, loc)
         return where(loc), f"must be between {low:g} and {high:g}, not {value!r}"
-    if kind.endswith("_type") or kind.endswith("_parsing"):
-        expected = _KINDS.get(kind.split("_")[0])
-        if expected:
-            return where(loc), f"must be {expected}, not {value!r}"
+    if kind.endswith(("_type", "_parsing")) and (wanted := _KINDS.get(kind.split("_")[0])):
+        return where(loc), f"must be {wanted}, not {value!r}"
     message = str(first["msg"]).removeprefix("Value error, ")
     return where(loc), message[:1].lower() + message[1:]
 
@@ -90,7 +89,8 @@ def _walk(model: type[BaseModel], loc: tuple[int | str, ...]) -> tuple[type[Base
             if nested is None:
                 break
             current = nested
-        name = part if part in current.model_fields else None
+        aliases = {field.alias: key for key, field in current.model_fields.items() if field.alias}
+        name = part if part in current.model_fields else aliases.get(str(part))
         if name is None:
             break
     return current, name

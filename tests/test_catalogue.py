@@ -6,7 +6,9 @@ import importlib
 import re
 from pathlib import Path
 
-from grader.catalogue import load_catalogue
+import pytest
+
+from grader.catalogue import CATALOGUE_PATH, Bug, CatalogueError, load_catalogue
 
 ROOT = Path(__file__).resolve().parents[1]
 EXPECTED = {
@@ -90,3 +92,29 @@ def test_exercise_has_no_comment_pointing_at_a_bug() -> None:
         assert not tells.search(text), f"{path}: {tells.search(text)}"
         for bug_id in ids:
             assert bug_id not in text, f"{path} names {bug_id}"
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        (("schema_version = 1", "schema_version = 2"), "schema_version: must be one of 1, not 2"),
+        (("threshold = 200\n", "thresold = 200\n"), "bug sync-db-driver: threshold: is required (is 'thresold' a"),
+        (('present_when = "above"', 'present_when = "over"'), "bug sync-db-driver: present_when: must be one of"),
+        (('red_flag = true\n', 'red_flag = true\nredflag = 1\n'), "bug sync-db-driver: redflag: unknown field (did"),
+    ],
+    ids=["schema-version", "missing", "choice", "unknown"],
+)
+def test_a_catalogue_mistake_names_bug_and_field(tmp_path: Path, edit: tuple[str, str], expected: str) -> None:
+    """A wrong schema version, a typo, a value outside the choices: refused, naming the bug and the field."""
+    path = tmp_path / "catalogue.toml"
+    path.write_text(CATALOGUE_PATH.read_text().replace(*edit, 1))
+    with pytest.raises(CatalogueError) as caught:
+        load_catalogue(path)
+    assert str(caught.value).startswith(f"{path}: {expected}"), str(caught.value)
+
+
+def test_a_weight_and_its_reason_are_optional() -> None:
+    """`weight` and `weight_reason` may be given per bug; left out, they are None (every bug weighs alike)."""
+    bug = load_catalogue().bugs[0]
+    weighted = Bug.model_validate(bug.model_dump() | {"weight": 3, "weight_reason": "a walk-away bug"})
+    assert (weighted.weight, weighted.weight_reason) == (3, "a walk-away bug")
