@@ -24,14 +24,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import dataclasses
 import logging
 import secrets
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from grader.infra._http11 import RESET, HttpServer, Request, Reset, Response, json_response, route_requests
 from grader.infra._service import (
@@ -43,7 +44,6 @@ from grader.infra._service import (
 )
 
 GROUPS = ("charges", "rates", "notifications")
-FAILURES = ("503", "reset", "reset_after_success")
 RATES = {"USD": "1", "EUR": "0.92", "GBP": "0.79", "JPY": "151.30", "CHF": "0.88"}
 HANG_LIMIT_S = 300.0
 MAX_NOTIFICATION_RECORDS = 20000
@@ -104,58 +104,60 @@ def start_payments_stub() -> Iterator[PaymentsStub]:
 # --- the stub itself, run in the child process ----------------------------------------------------
 
 
-@dataclass
-class GroupConfig:
-    latency_ms: float = 0.0
+class GroupConfig(BaseModel):
+    """The faults of one group of endpoints ("rates", "notifications"; "charges" adds `decline`)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
+    latency_ms: float = Field(0.0, ge=0, le=600_000)
     hang: bool = False
-    hang_every: int = 0  # every k-th request of the group hangs (a share of hangs, for load scenarios)
-    fail_first: int = 0
-    fail_every: int = 0
-    failure: str = "503"
-    decline: bool = False  # charges only
+    hang_every: int = Field(0, ge=0)  # every k-th request of the group hangs (a share of hangs, for load scenarios)
+    fail_first: int = Field(0, ge=0)
+    fail_every: int = Field(0, ge=0)
+    failure: Literal["503", "reset", "reset_after_success"] = "503"
 
 
-def _check_field(group: str, name: str, value: Any) -> None:
-    where = f"{group}.{name}"
-    is_int = isinstance(value, int) and not isinstance(value, bool)
-    if name == "latency_ms":
-        if not (is_int or isinstance(value, float)) or not 0 <= value <= 600_000:
-            raise ValueError(f"{where} must be a number of milliseconds in 0..600000")
-    elif name in {"hang", "decline"} and (name != "decline" or group == "charges"):
-        if not isinstance(value, bool):
-            raise ValueError(f"{where} must be true or false")
-    elif name in {"fail_first", "fail_every", "hang_every"}:
-        if not is_int or value < 0:
-            raise ValueError(f"{where} must be an integer >= 0")
-    elif name == "failure":
-        if value not in FAILURES:
-            raise ValueError(f"{where} must be one of {', '.join(FAILURES)}")
-    else:
-        raise ValueError(f"unknown config field: {where}")
+class ChargesConfig(GroupConfig):
+    decline: bool = False
+
+
+class StubConfig(BaseModel):
+    """The whole config, as `GET /config` shows it and `PUT /config` merges into it."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+    charges: ChargesConfig = ChargesConfig()
+    rates: GroupConfig = GroupConfig()
+    notifications: GroupConfig = GroupConfig()
+
+
+def default_config() -> dict[str, GroupConfig]:
+    defaults = StubConfig()
+    return {group: getattr(defaults, group) for group in GROUPS}
 
 
 def merged_config(current: dict[str, GroupConfig], patch: Any) -> dict[str, GroupConfig]:
     """`current` with `patch` applied; ValueError/TypeError naming the first bad group or field."""
     if not isinstance(patch, dict):
         raise TypeError("the config must be a JSON object")
-    merged = {group: dataclasses.replace(config) for group, config in current.items()}
+    merged = _config_json(current)
     for group, fields in patch.items():
         if group not in GROUPS:
             raise ValueError(f"unknown config group: {group}")
         if not isinstance(fields, dict):
             raise TypeError(f"{group} must be a JSON object")
-        for name, value in fields.items():
-            _check_field(group, name, value)
-            setattr(merged[group], name, float(value) if name == "latency_ms" else value)
-    return merged
+        merged[group] |= fields
+    try:
+        config = StubConfig.model_validate(merged)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        where = ".".join(str(part) for part in first["loc"])
+        if first["type"] == "extra_forbidden":
+            raise ValueError(f"unknown config field: {where}") from None
+        raise ValueError(f"{where}: {first['msg']}") from None
+    return {group: getattr(config, group) for group in GROUPS}
 
 
 def _config_json(config: dict[str, GroupConfig]) -> dict[str, Any]:
-    shown = {group: dataclasses.asdict(settings) for group, settings in config.items()}
-    for group in GROUPS:
-        if group != "charges":
-            del shown[group]["decline"]
-    return shown
+    return {group: settings.model_dump() for group, settings in config.items()}
 
 
 Work = Callable[[], Response]
@@ -211,7 +213,7 @@ class Stub:
         self._clear()
 
     def _clear(self) -> None:
-        self.config = {group: GroupConfig() for group in GROUPS}
+        self.config = default_config()
         self.requests: Counter[str] = Counter()
         self.statuses: dict[str, Counter[str]] = {group: Counter() for group in GROUPS}
         self.resets: Counter[str] = Counter()
@@ -321,7 +323,7 @@ class Stub:
             return work, False
         if _failing(config, number, attempt):
             return _fail(config.failure, work)
-        if config.decline:
+        if isinstance(config, ChargesConfig) and config.decline:
             return json_response(402, {"detail": "card declined"}), False
         return work(), True
 

@@ -22,9 +22,11 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any, cast
 from urllib.parse import quote
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from grader.infra._http11 import HttpServer, Request, Response, json_response, route_requests
 from grader.infra._pgwire import EXECUTE, PARSE, QUERY, TERMINATE, FrontendParser, Phase
@@ -109,28 +111,24 @@ def start_pgproxy(endpoint: Endpoint) -> Iterator[PgProxy]:
 # --- the proxy itself, run in the child process ---------------------------------------------------
 
 
-@dataclass
-class ProxyConfig:
-    latency_ms: float = 0.0
+class ProxyConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
+    latency_ms: float = Field(0.0, ge=0, le=600_000)
     refuse_new: bool = False
 
     def update(self, fields: Any) -> None:
         """Apply a partial config; ValueError (naming the field) leaves the config unchanged."""
         if not isinstance(fields, dict):
             raise TypeError("the config must be a JSON object")
-        for name, value in fields.items():
-            if name == "latency_ms":
-                if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 600_000:
-                    raise ValueError("latency_ms must be a number of milliseconds in 0..600000")
-            elif name == "refuse_new":
-                if not isinstance(value, bool):
-                    raise ValueError("refuse_new must be true or false")
-            else:
-                raise ValueError(f"unknown config field: {name}")
-        if "latency_ms" in fields:
-            self.latency_ms = float(fields["latency_ms"])
-        if "refuse_new" in fields:
-            self.refuse_new = fields["refuse_new"]
+        try:
+            changed = self.model_validate(self.model_dump() | fields)
+        except ValidationError as exc:
+            first = exc.errors(include_url=False)[0]
+            where = ".".join(str(part) for part in first["loc"])
+            if first["type"] == "extra_forbidden":
+                raise ValueError(f"unknown config field: {where}") from None
+            raise ValueError(f"{where}: {first['msg']}") from None
+        self.latency_ms, self.refuse_new = changed.latency_ms, changed.refuse_new
 
 
 class ConnectionRecord:
@@ -410,8 +408,8 @@ def _control_routes(proxy: Proxy) -> dict[tuple[str, str], Callable[[Request], R
             proxy.config.update(request.json())
         except (TypeError, ValueError) as exc:
             return json_response(400, {"detail": str(exc)})
-        log.info("config: %s", asdict(proxy.config))
-        return json_response(200, asdict(proxy.config))
+        log.info("config: %s", proxy.config.model_dump())
+        return json_response(200, proxy.config.model_dump())
 
     def reset(_: Request) -> Response:
         proxy.reset()
@@ -420,7 +418,7 @@ def _control_routes(proxy: Proxy) -> dict[tuple[str, str], Callable[[Request], R
     return {
         ("GET", "/health"): lambda _: json_response(200, {"status": "ok"}),
         ("GET", "/stats"): lambda _: json_response(200, proxy.stats()),
-        ("GET", "/config"): lambda _: json_response(200, asdict(proxy.config)),
+        ("GET", "/config"): lambda _: json_response(200, proxy.config.model_dump()),
         ("PUT", "/config"): put_config,
         ("POST", "/reset"): reset,
     }
