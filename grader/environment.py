@@ -10,7 +10,7 @@ from typing import Any
 
 from grader import __version__
 from grader.evidence.static import installed_version
-from grader.runner._sandbox import sandbox
+from grader.runner import sandbox
 
 KEY_PACKAGES = (
     "fastapi",

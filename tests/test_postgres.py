@@ -9,7 +9,7 @@ import pytest
 
 from grader.infra.pgproxy import start_pgproxy
 from grader.infra.postgres import postgres_server
-from grader.infra.stack import Infrastructure
+from grader.infra.stack import SEED_DIR, Infrastructure
 
 
 def _databases(infra: Infrastructure) -> set[str]:
@@ -21,7 +21,7 @@ def _databases(infra: Infrastructure) -> set[str]:
 def test_database_url_server_gets_seeded_databases_that_are_dropped_afterwards(infra: Infrastructure) -> None:
     """With DATABASE_URL (here: the embedded server reached over TCP), the grade creates and drops its own."""
     before = _databases(infra)
-    with start_pgproxy(infra.pg.endpoint) as proxy, postgres_server(proxy.dsn("postgres")) as external:
+    with start_pgproxy(infra.pg.endpoint) as proxy, postgres_server(SEED_DIR, proxy.dsn("postgres")) as external:
         assert not external.endpoint.is_unix
         name = external.create_database()
         with contextlib.closing(external.connect(name)) as conn, conn.cursor() as cur:
@@ -33,11 +33,12 @@ def test_database_url_server_gets_seeded_databases_that_are_dropped_afterwards(i
 
 def test_a_database_url_that_is_not_postgresql_is_refused() -> None:
     """A clear error, before anything is started."""
-    with pytest.raises(ValueError, match="postgresql://"), postgres_server("mysql://localhost/db"):
+    with pytest.raises(ValueError, match="postgresql://"), postgres_server(SEED_DIR, "mysql://localhost/db"):
         pass
 
 
 def test_an_unreachable_database_url_fails_with_the_driver_error() -> None:
     """Nothing listens on port 1: the grade stops at once with the connection error."""
-    with pytest.raises(psycopg2.OperationalError), postgres_server("postgresql://postgres@127.0.0.1:1/x") as pg:
+    unreachable = "postgresql://postgres@127.0.0.1:1/x"
+    with pytest.raises(psycopg2.OperationalError), postgres_server(SEED_DIR, unreachable) as pg:
         pg.create_database()

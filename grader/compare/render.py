@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from grader.compare.model import Candidate, Group, Ranked, by_latency, by_score
-from grader.report import _page, _svg
 from grader.report import figures as fig
-from grader.report._page import esc
+from grader.report import page, svg
 from grader.report.model import Index, Ratios
+from grader.report.page import esc
 
 PALETTE = ("#1f77b4", "#e4572e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22")
 LATENCY_NOTE = (
@@ -168,12 +168,12 @@ def html(groups: Sequence[Group], created: str) -> str:
         )
     for number, group in enumerate(groups, 1):
         body += _html_group(number, len(groups), group)
-    return _page.document("Comparison of grades", body)
+    return page.document("Comparison of grades", body)
 
 
 def _html_group(number: int, count: int, group: Group) -> str:
     title = f"Group {number} of {count}" if count > 1 else "Candidates"
-    mark = _page.badge("not comparable with group 1", "not-comparable") if number > 1 else ""
+    mark = page.badge("not comparable with group 1", "not-comparable") if number > 1 else ""
     html = f'<section class="group" id="group-{number}"><h2>{esc(title)} {mark}</h2>'
     html += f'<p class="note">{esc(group.describe())}</p>'
     colours = {c.label: PALETTE[i % len(PALETTE)] for i, c in enumerate(group.candidates)}
@@ -185,7 +185,7 @@ def _html_group(number: int, count: int, group: Group) -> str:
         rows.append(
             [
                 _rank_text(rank),
-                f"{_page.key('', colours[c.label])}<b>{esc(c.label)}</b>"
+                f"{page.key('', colours[c.label])}<b>{esc(c.label)}</b>"
                 f'<br><span class="note">{esc(c.path.parent)}</span>',
                 f"<b>{esc(_score_text(c))}</b>",
                 *(esc(fig.score(s)) for s in scores),
@@ -196,7 +196,7 @@ def _html_group(number: int, count: int, group: Group) -> str:
         )
     headers = ["rank", "candidate", "score", *categories, "red flags", "contract", "p95 index"]
     numeric = frozenset({0, 2, *range(3, 3 + len(categories)), len(headers) - 1})
-    html += "<h3>Ranked by scorecard</h3>" + _page.table(headers, rows, numeric, css_class="by-score")
+    html += "<h3>Ranked by scorecard</h3>" + page.table(headers, rows, numeric, css_class="by-score")
     html += "<h3>Ranked by normalised latency (lower is better)</h3>"
     html += f'<p class="note">{esc(LATENCY_NOTE)}.</p>' + _latency_table(by_latency(group.candidates), colours)
     html += _html_scenarios(number, group, colours)
@@ -215,10 +215,10 @@ def _latency_table(ranked: Ranked, colours: dict[str, str]) -> str:
                 esc(f"{index.scenarios} of {len(c.load.scenarios)}"),
             ]
         )
-        label = f"{_page.key('', colours[c.label])}<b>{esc(c.label)}</b>"
+        label = f"{page.key('', colours[c.label])}<b>{esc(c.label)}</b>"
         rows.append([_rank_text(rank), label, *figures, esc(fig.score(c.overall))])
     headers = ["rank", "candidate", "p95 index", "p50", "p99", "throughput", "valid scenarios", "score"]
-    return _page.table(headers, rows, frozenset({0, 2, 3, 4, 5, 6, 7}), css_class="by-latency")
+    return page.table(headers, rows, frozenset({0, 2, 3, 4, 5, 6, 7}), css_class="by-latency")
 
 
 def _html_scenarios(number: int, group: Group, colours: dict[str, str]) -> str:
@@ -231,18 +231,18 @@ def _html_scenarios(number: int, group: Group, colours: dict[str, str]) -> str:
         cells = []
         for candidate in ordered:
             text, valid = _scenario_cell(candidate, name)
-            cells.append(esc(text) if valid else f"{_page.badge('invalid', 'invalid')} {esc(text)}")
+            cells.append(esc(text) if valid else f"{page.badge('invalid', 'invalid')} {esc(text)}")
         rows.append([f"<code>{esc(name)}</code>", *cells])
     html = "<h3>Per scenario: candidate ÷ reference, all requests</h3>"
-    html += _page.table(["scenario", *(c.label for c in ordered)], rows, css_class="by-scenario")
-    legend = "".join(_page.key(c.label, colours[c.label]) for c in ordered)
+    html += page.table(["scenario", *(c.label for c in ordered)], rows, css_class="by-scenario")
+    legend = "".join(page.key(c.label, colours[c.label]) for c in ordered)
     html += '<div class="charts">'
     for kind, key, title in (
         ("p95", "p95", "p95 ratio per scenario"),
         ("throughput", "throughput", "Throughput ratio per scenario"),
     ):
         bars = [_ratio_bars(candidate, names, key, colours[candidate.label]) for candidate in ordered]
-        svg = _svg.bar_chart(
+        chart = svg.bar_chart(
             f"compare-{number}-{kind}",
             title,
             names,
@@ -253,15 +253,15 @@ def _html_scenarios(number: int, group: Group, colours: dict[str, str]) -> str:
             baseline=1.0,
             empty="no valid scenario with a reference",
         )
-        html += f'<figure><figcaption>{esc(title)} <span class="note">{legend}</span></figcaption>{svg}</figure>'
+        html += f'<figure><figcaption>{esc(title)} <span class="note">{legend}</span></figcaption>{chart}</figure>'
     note = f"Invalid runs have no bar; the dashed line is the reference (1{fig.TIMES})."
     return html + f'</div><p class="note">{note}</p>'
 
 
-def _ratio_bars(candidate: Candidate, names: Sequence[str], key: str, colour: str) -> _svg.Bars:
+def _ratio_bars(candidate: Candidate, names: Sequence[str], key: str, colour: str) -> svg.Bars:
     values: list[float | None] = []
     for name in names:
         scenario = candidate.scenario(name)
         ratios = ((scenario.ratios or {}) if scenario else {}).get(fig.TOTAL) or Ratios()
         values.append(getattr(ratios, key) if scenario and scenario.valid else None)
-    return _svg.Bars(candidate.label, colour, values, [fig.ratio(v) if v is not None else "" for v in values])
+    return svg.Bars(candidate.label, colour, values, [fig.ratio(v) if v is not None else "" for v in values])

@@ -25,8 +25,8 @@ from typing import IO, Any
 
 import httpx
 
-from grader.infra._reap import stop
-from grader.infra._wait import NotReadyError, wait_until
+from ._reap import stop
+from ._wait import NotReadyError, wait_until
 
 STOP_TIMEOUT = 5.0
 LOG_CAP_BYTES = 4 * 1024 * 1024  # a runaway child must not fill the disk; the tail is kept in memory anyway

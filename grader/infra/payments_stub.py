@@ -34,8 +34,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from grader.infra._http11 import RESET, HttpServer, Request, Reset, Response, json_response, route_requests
-from grader.infra._service import (
+from ._http11 import RESET, HttpServer, Request, Reset, Response, json_response, route_requests
+from ._service import (
     ControlClient,
     ServiceProcess,
     run_child,
@@ -93,7 +93,7 @@ class PaymentsStub:
 @contextlib.contextmanager
 def start_payments_stub() -> Iterator[PaymentsStub]:
     """Run a stub until the context ends."""
-    with start_service("grader.infra.payments_stub", [], name="payments_stub") as service:
+    with start_service(__name__, [], name="payments_stub") as service:
         control = ControlClient(service)
         try:
             yield PaymentsStub(service, control)

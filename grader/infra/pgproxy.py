@@ -28,16 +28,16 @@ from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from grader.infra._http11 import HttpServer, Request, Response, json_response, route_requests
-from grader.infra._pgwire import EXECUTE, PARSE, QUERY, TERMINATE, FrontendParser, Phase
-from grader.infra._service import (
+from ._http11 import HttpServer, Request, Response, json_response, route_requests
+from ._pgwire import EXECUTE, PARSE, QUERY, TERMINATE, FrontendParser, Phase
+from ._service import (
     ControlClient,
     ServiceProcess,
     run_child,
     serve_until_terminated,
     start_service,
 )
-from grader.infra.postgres import Endpoint
+from .postgres import Endpoint
 
 MAX_RECORDS = 5000
 UPSTREAM_CONNECT_TIMEOUT = 10.0
@@ -100,7 +100,7 @@ class PgProxy:
 def start_pgproxy(endpoint: Endpoint) -> Iterator[PgProxy]:
     """Run a proxy in front of `endpoint` until the context ends."""
     args = ["--upstream-host", endpoint.host, "--upstream-port", str(endpoint.port)]
-    with start_service("grader.infra.pgproxy", args, name="pgproxy") as service:
+    with start_service(__name__, args, name="pgproxy") as service:
         control = ControlClient(service)
         try:
             yield PgProxy(service, endpoint, control)

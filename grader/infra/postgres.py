@@ -22,11 +22,10 @@ from urllib.parse import quote, urlsplit
 import psycopg2
 from psycopg2.extensions import ISOLATION_LEVEL_AUTOCOMMIT, connection
 
-from grader.infra._reap import stop
-from grader.infra._users import make_traversable, system_user
-from grader.infra._wait import wait_until
+from ._reap import stop
+from ._users import make_traversable, system_user
+from ._wait import wait_until
 
-DB_DIR = Path(__file__).resolve().parents[2] / "db"
 SERVICE_USER = "kit_postgres"  # PostgreSQL refuses to run as root
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 15.0
@@ -68,6 +67,7 @@ class PostgresServer:
     """A running server and the databases this grade created on it."""
 
     endpoint: Endpoint
+    seed_dir: Path  # holds schema.sql and seed.sql (the caller knows where: the grader's db/, the kit's db/)
     created: list[str] = field(default_factory=list)
     _template: str | None = None
     pid: int | None = None  # the postmaster's, when we run it (load tests keep it off the generator's cores)
@@ -88,8 +88,8 @@ class PostgresServer:
             self._admin(f'CREATE DATABASE "{name}"')
             self.created.append(name)
             with contextlib.closing(self.connect(name)) as conn, conn.cursor() as cur:
-                cur.execute((DB_DIR / "schema.sql").read_text())
-                cur.execute((DB_DIR / "seed.sql").read_text())
+                cur.execute((self.seed_dir / "schema.sql").read_text())
+                cur.execute((self.seed_dir / "seed.sql").read_text())
             self._template = name
         return self._template
 
@@ -121,7 +121,7 @@ def _bin(name: str) -> str:
 
 
 @contextlib.contextmanager
-def embedded_postgres() -> Iterator[PostgresServer]:
+def embedded_postgres(seed_dir: Path) -> Iterator[PostgresServer]:
     """Start a throw-away server in a temp directory; stop it and delete everything on exit."""
     user = system_user(SERVICE_USER)
     root = Path(tempfile.mkdtemp(prefix="kit-pg-"))
@@ -165,7 +165,7 @@ def embedded_postgres() -> Iterator[PostgresServer]:
                 user=uid,
                 group=gid,
             )
-        server = PostgresServer(Endpoint(host=str(sock), port=5432, user="postgres"), pid=process.pid)
+        server = PostgresServer(Endpoint(host=str(sock), port=5432, user="postgres"), seed_dir, pid=process.pid)
 
         def accepting() -> bool:
             assert process is not None
@@ -191,7 +191,7 @@ def _tail(path: Path, lines: int = 20) -> str:
 
 
 @contextlib.contextmanager
-def external_postgres(url: str) -> Iterator[PostgresServer]:
+def external_postgres(url: str, seed_dir: Path) -> Iterator[PostgresServer]:
     """Use the server in `url`; drop every database this grade created on exit."""
     parts = urlsplit(url)
     if parts.scheme not in {"postgresql", "postgres"}:
@@ -202,7 +202,8 @@ def external_postgres(url: str) -> Iterator[PostgresServer]:
             port=parts.port or 5432,
             user=parts.username or "postgres",
             password=parts.password,
-        )
+        ),
+        seed_dir,
     )
     try:
         yield server
@@ -211,9 +212,9 @@ def external_postgres(url: str) -> Iterator[PostgresServer]:
 
 
 @contextlib.contextmanager
-def postgres_server(database_url: str | None = None) -> Iterator[PostgresServer]:
-    """The server in `database_url` (or $DATABASE_URL) when given, else an embedded one."""
+def postgres_server(seed_dir: Path, database_url: str | None = None) -> Iterator[PostgresServer]:
+    """The server in `database_url` (or $DATABASE_URL) when given, else an embedded one; seeded from `seed_dir`."""
     url = database_url if database_url is not None else os.environ.get("DATABASE_URL")
-    manager = external_postgres(url) if url else embedded_postgres()
+    manager = external_postgres(url, seed_dir) if url else embedded_postgres(seed_dir)
     with manager as server:
         yield server

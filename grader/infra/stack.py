@@ -5,9 +5,12 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
-from grader.infra.payments_stub import PaymentsStub, start_payments_stub
-from grader.infra.postgres import PostgresServer, postgres_server
+from .payments_stub import PaymentsStub, start_payments_stub
+from .postgres import PostgresServer, postgres_server
+
+SEED_DIR = Path(__file__).resolve().parents[2] / "db"  # the repository's schema and seed
 
 
 @dataclass(frozen=True)
@@ -20,6 +23,6 @@ class Infrastructure:
 
 @contextlib.contextmanager
 def infrastructure(database_url: str | None = None) -> Iterator[Infrastructure]:
-    with postgres_server(database_url) as pg, start_payments_stub() as stub:
+    with postgres_server(SEED_DIR, database_url) as pg, start_payments_stub() as stub:
         pg.seeded_template()  # seed once, up front: every deployment copies it
         yield Infrastructure(pg=pg, stub=stub)

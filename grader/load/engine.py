@@ -25,7 +25,7 @@ from typing import Any
 
 import psutil
 
-from grader.infra._reap import stop
+from grader.infra import stop
 from grader.load.scenario import Scenario
 
 LOCUSTFILE = Path(__file__).with_name("_locustfile.py")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 
-from grader.report import _svg
 from grader.report import figures as fig
+from grader.report import svg
 from grader.report.model import Endpoint, LoadScenario, Run, Second
 
 CANDIDATE, REFERENCE = "#e4572e", "#1f6fb4"
@@ -37,11 +37,11 @@ def spectrum(chart_id: str, title: str, scenario: LoadScenario) -> str:
     finite = [nines(p) for _, _, points in series for p, _ in points if p < 100]
     right = max(4.0, math.ceil(max(finite, default=0.0)))
     lines = [
-        _svg.Line(label, colour, [(right + 0.5 if p >= 100 else nines(p), v) for p, v in points])
+        svg.Line(label, colour, [(right + 0.5 if p >= 100 else nines(p), v) for p, v in points])
         for label, colour, points in series
     ]
     ticks = [(x, text) for x, text in NINES_TICKS if x <= right] + [(right + 0.5, "max")]
-    return _svg.line_chart(
+    return svg.line_chart(
         chart_id,
         title,
         lines,
@@ -66,8 +66,8 @@ def throughput(chart_id: str, title: str, scenario: LoadScenario) -> str:
         answered = {t.t: t.requests - t.statuses.get("unfinished", 0) for t in _timeline(side, end)}
         last = math.ceil(end) - 1 if math.isfinite(end) else max(answered, default=-1)
         seconds = range(0, last + 1) if answered else range(0)
-        lines.append(_svg.Line(label, colour, [(float(s), float(answered.get(s, 0))) for s in seconds]))
-    return _svg.line_chart(
+        lines.append(svg.Line(label, colour, [(float(s), float(answered.get(s, 0))) for s in seconds]))
+    return svg.line_chart(
         chart_id,
         title,
         lines,
@@ -85,8 +85,8 @@ def p95(chart_id: str, title: str, scenario: LoadScenario) -> str:
     for label, colour, side in _sides(scenario):
         by_second = {t.t: t.p95_ms for t in _timeline(side, end)}
         seconds = range(min(by_second), max(by_second) + 1) if by_second else range(0)
-        lines.append(_svg.Line(label, colour, [(float(s), by_second.get(s)) for s in seconds]))
-    return _svg.line_chart(
+        lines.append(svg.Line(label, colour, [(float(s), by_second.get(s)) for s in seconds]))
+    return svg.line_chart(
         chart_id,
         title,
         lines,
@@ -110,7 +110,7 @@ def statuses(chart_id: str, title: str, scenario: LoadScenario) -> str:
         shares.append((label, colour, fig.other_statuses(total.statuses), total.requests))
     codes: Sequence[str] = sorted({code for _, _, counts, _ in shares for code in counts})
     bars = [
-        _svg.Bars(
+        svg.Bars(
             label,
             colour,
             [100 * counts.get(code, 0) / requests if requests else None for code in codes],
@@ -118,7 +118,7 @@ def statuses(chart_id: str, title: str, scenario: LoadScenario) -> str:
         )
         for label, colour, counts, requests in shares
     ]
-    return _svg.bar_chart(
+    return svg.bar_chart(
         chart_id,
         title,
         codes,

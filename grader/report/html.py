@@ -10,9 +10,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from grader.report import _charts, _page
+from grader.report import _charts, page
 from grader.report import figures as fig
-from grader.report._page import esc
 from grader.report.model import (
     Bug,
     Contract,
@@ -25,6 +24,7 @@ from grader.report.model import (
     Ratios,
     Report,
 )
+from grader.report.page import esc
 
 EVIDENCE_ITEMS = 24  # per bug: the rest is in report.json
 EVIDENCE_TEXT = 160  # characters per value
@@ -42,7 +42,7 @@ def render(report: Report) -> str:
         _phases(report.phases),
         _environment(report.environment),
     ]
-    return _page.document(f"Grade: {name}", "\n".join(parts))
+    return page.document(f"Grade: {name}", "\n".join(parts))
 
 
 def _header(report: Report, name: str) -> str:
@@ -56,7 +56,7 @@ def _header(report: Report, name: str) -> str:
         f"seed {esc(environment.seed)}",
         f"started {esc(report.started_at or '?')}, took {fig.score(report.seconds)} s",
     ]
-    html = f"<header><h1>Grade: {esc(name)} {_page.badge(status, status)}</h1>"
+    html = f"<header><h1>Grade: {esc(name)} {page.badge(status, status)}</h1>"
     html += f'<p class="meta">{" · ".join(meta)}</p>'
     if sandbox := environment.sandbox:  # how far the app was confined on the grading machine
         html += f'<p class="meta" id="sandbox">sandbox: {esc(sandbox)}</p>'
@@ -88,7 +88,7 @@ def _scorecard(report: Report) -> str:
         for category, figures in score.categories.items():
             meter = f'<span class="meter"><span style="width:{min(max(figures.score, 0), 100):.0f}%"></span></span>'
             rows.append([esc(category), meter, fig.score(figures.score), f"{esc(figures.fixed)}/{esc(figures.bugs)}"])
-        html += "<div>" + _page.table(["category", "", "score", "fixed"], rows, frozenset({2, 3})) + "</div>"
+        html += "<div>" + page.table(["category", "", "score", "fixed"], rows, frozenset({2, 3})) + "</div>"
     html += "</div>"
     if flags := report.red_flags:
         items = "".join(
@@ -106,7 +106,7 @@ def _bugs(bugs: list[Bug]) -> str:
         flag = ' <span class="badge present">red flag</span>' if bug.red_flag else ""
         rows.append(
             [
-                _page.badge(bug.verdict, bug.verdict),
+                page.badge(bug.verdict, bug.verdict),
                 f'<span class="title">{esc(bug.title)}</span>{flag}<br><code>{esc(bug.id)}</code>'
                 f' <span class="note">{esc(bug.category)}</span>',
                 f"<code>{esc(bug.metric)}</code> = <b>{_value(bug.value)}</b>"
@@ -115,7 +115,7 @@ def _bugs(bugs: list[Bug]) -> str:
                 _evidence(bug.evidence),
             ]
         )
-    table = _page.table(["verdict", "bug", "measured", "message", "evidence"], rows, css_class="bugs")
+    table = page.table(["verdict", "bug", "measured", "message", "evidence"], rows, css_class="bugs")
     return f'<section id="bugs"><h2>Bugs</h2>{table}</section>'
 
 
@@ -163,10 +163,10 @@ def _contract(contract: Contract | None) -> str:
     failed = [case for case in contract.cases if case.outcome != "passed"]
     kind = "failed" if failed or contract.failed else "fixed"
     counts = f"{contract.passed} passed, {contract.failed} failed"
-    html = f'<section id="contract"><h2>Contract {_page.badge(counts, kind)}</h2>'
+    html = f'<section id="contract"><h2>Contract {page.badge(counts, kind)}</h2>'
     if failed:
         rows = [[f"<code>{esc(c.name)}</code>", esc(c.outcome), esc(c.message)] for c in failed]
-        html += _page.table(["case", "outcome", "message"], rows)
+        html += page.table(["case", "outcome", "message"], rows)
     else:
         html += "<p>Every case passed.</p>"
     return html + "</section>"
@@ -176,10 +176,10 @@ def _load(load: Load) -> str:
     html = '<section id="load"><h2>Load</h2>'
     if load.status != "ran":
         reason = load.reason or "the load phase did not run"
-        return html + f"<p>{_page.badge('skipped', 'skipped')} {esc(reason)}</p></section>"
+        return html + f"<p>{page.badge('skipped', 'skipped')} {esc(reason)}</p></section>"
     reference = load.reference
     source = reference.source if reference else "none"
-    html += f"<p><b>Reference</b> {_page.badge(source, source)} {esc(fig.provenance_text(reference))}"
+    html += f"<p><b>Reference</b> {page.badge(source, source)} {esc(fig.provenance_text(reference))}"
     if reference and (reference.kit_version or reference.fingerprint):
         details = _flatten({"kit": reference.kit_version or {}, "machine": reference.fingerprint or {}}, "")
         items = "".join(f'<li><span class="k">{esc(k)}</span> {esc(v)}</li>' for k, v in details)
@@ -200,7 +200,7 @@ def _scenario(number: int, scenario: LoadScenario) -> str:
     valid = scenario.valid
     html = f'<section class="scenario{"" if valid else " invalid"}" id="scenario-{number}">'
     html += f"<h3>{esc(scenario.title or scenario.name)} <code>{esc(scenario.name)}</code> "
-    html += _page.badge("valid" if valid else "INVALID", "valid" if valid else "invalid") + "</h3>"
+    html += page.badge("valid" if valid else "INVALID", "valid" if valid else "invalid") + "</h3>"
     html += f'<p class="note">{esc(" ".join(scenario.description.split()))}</p>'
     html += f"<p>{esc(fig.setup_text(scenario))}</p>"
     if not valid:
@@ -208,13 +208,13 @@ def _scenario(number: int, scenario: LoadScenario) -> str:
         html += f'<div class="banner"><b>Invalid run: not to be trusted.</b><ul>{reasons}</ul></div>'
     html += _endpoints(scenario)
     html += _reference_line(scenario)
-    legend = _page.key("candidate", _charts.CANDIDATE)
+    legend = page.key("candidate", _charts.CANDIDATE)
     if scenario.reference:
-        legend += _page.key("reference", _charts.REFERENCE)
+        legend += page.key("reference", _charts.REFERENCE)
     html += '<div class="charts">'
     for kind, title, draw in _charts.CHARTS:
-        svg = draw(f"chart-{number}-{kind}", title, scenario)
-        html += f'<figure><figcaption>{esc(title)} <span class="note">{legend}</span></figcaption>{svg}</figure>'
+        chart = draw(f"chart-{number}-{kind}", title, scenario)
+        html += f'<figure><figcaption>{esc(title)} <span class="note">{legend}</span></figcaption>{chart}</figure>'
     html += "</div>" + _generator(scenario) + "</section>"
     return html
 
@@ -246,7 +246,7 @@ def _endpoints(scenario: LoadScenario) -> str:
                 esc(figures.samples),
             ]
         )
-    return _page.table(headers, rows, frozenset(range(1, len(headers))) - {3}, css_class="endpoints")
+    return page.table(headers, rows, frozenset(range(1, len(headers))) - {3}, css_class="endpoints")
 
 
 def _reference_line(scenario: LoadScenario) -> str:
@@ -276,9 +276,9 @@ def _generator(scenario: LoadScenario) -> str:
 
 def _phases(phases: list[Phase]) -> str:
     rows = [
-        [esc(p.name), _page.badge(p.status, p.status), fig.score(p.seconds), esc(p.error or "")] for p in phases
+        [esc(p.name), page.badge(p.status, p.status), fig.score(p.seconds), esc(p.error or "")] for p in phases
     ]
-    table = _page.table(["phase", "status", "seconds", "error"], rows, frozenset({2}))
+    table = page.table(["phase", "status", "seconds", "error"], rows, frozenset({2}))
     return f'<section id="phases"><h2>Phases</h2>{table}</section>'
 
 

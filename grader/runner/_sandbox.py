@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.infra._users import system_user
+from grader.infra import system_user
 
 APP_USER = "kit_app"
 MAX_PROCESSES = 512  # threads count too: uvicorn, anyio's pool, asyncpg, a candidate's executors

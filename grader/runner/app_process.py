@@ -25,8 +25,7 @@ from pathlib import Path
 import httpx
 import psutil
 
-from grader.infra._users import make_traversable
-from grader.infra._wait import NotReadyError, wait_until
+from grader.infra import NotReadyError, make_traversable, wait_until
 from grader.runner._output import CappedLog
 from grader.runner._sandbox import hand_over, sandbox
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from tools.payments_stub import PaymentsStub, start_payments_stub
 from tools.pgproxy import PgProxy, start_pgproxy
 from tools.postgres import PostgresServer, embedded_postgres, external_postgres
+
+SEED_DIR = Path(__file__).resolve().parents[1] / "db"  # the kit's schema and seed
 
 
 @dataclass(frozen=True)
@@ -35,7 +38,7 @@ class Stack:
 def database(*, server_url: str | None = None, latency_ms: float = 0) -> Iterator[Database]:
     """An embedded server (or the one at `server_url`) with a seeded database; all removed on exit."""
     server: contextlib.AbstractContextManager[PostgresServer]
-    server = external_postgres(server_url) if server_url else embedded_postgres()
+    server = external_postgres(server_url, SEED_DIR) if server_url else embedded_postgres(SEED_DIR)
     with server as pg:
         name = pg.create_database(prefix="shop")
         with start_pgproxy(pg.endpoint) as proxy:

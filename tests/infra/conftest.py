@@ -9,11 +9,12 @@ import pytest
 from grader.infra.payments_stub import PaymentsStub, start_payments_stub
 from grader.infra.pgproxy import PgProxy, start_pgproxy
 from grader.infra.postgres import PostgresServer, postgres_server
+from grader.infra.stack import SEED_DIR
 
 
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[PostgresServer]:
-    with postgres_server() as server:
+    with postgres_server(SEED_DIR) as server:
         yield server
 
 
