@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 SUBMISSION ?= exercise
 ARGS ?=
 
-.PHONY: venv grade test test-fast lint typecheck openapi schema kit validate bench compare clean
+.PHONY: help venv grade test test-fast lint format typecheck openapi schema kit validate bench compare clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11+ is required"; exit 1; }
@@ -15,6 +15,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $@
 
+## list the targets with what each does
+help:
+	@awk '/^## /{text = text substr($$0, 4) " "; next} /^[a-z-]+:/{if (text) printf "  %-10s %s\n", substr($$1, 1, length($$1) - 1), text; text = ""; next} {text = ""}' $(MAKEFILE_LIST)
+
+## create .venv from pyproject.toml (pinned versions); every other target does it on first use
 venv: $(STAMP)
 
 ## grade a submission (default: the exercise): make grade SUBMISSION=path/to/app ARGS="--seed 1"
@@ -25,12 +30,19 @@ grade: $(STAMP)
 test: $(STAMP) lint typecheck
 	$(BIN)/pytest
 
+## the tests not marked slow: no end-to-end grade, no load run (about 2 minutes)
 test-fast: $(STAMP)
 	$(BIN)/pytest -m "not slow"
 
+## ruff's lint rules over the tree
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
+## ruff's formatter over the tree (settings in pyproject.toml)
+format: $(STAMP)
+	$(BIN)/ruff format .
+
+## mypy, strict, over grader/
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
@@ -62,5 +74,6 @@ bench: $(STAMP)
 compare: $(STAMP)
 	@set -f; $(BIN)/python -m grader.compare $(REPORTS) $(ARGS)  # set -f: the globs reach Python, which passes over non-reports
 
+## remove the venv, reports, the built kit and every cache
 clean:
 	rm -rf $(VENV) reports dist .cache .mypy_cache .ruff_cache .pytest_cache

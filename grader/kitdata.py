@@ -9,5 +9,15 @@ CATEGORIES = ("books", "garden", "kitchen", "toys", "electronics", "sports", "mu
 SEEDED_CUSTOMERS = 2000
 SEEDED_ORDERS = 20000
 PRODUCTS = 10000
+PRODUCT_IDS = range(1, PRODUCTS + 1)  # every product id of the seed
+ORDER_IDS = range(1, SEEDED_ORDERS + 1)  # every seeded order's id
+FIRST_NEW_ORDER_ID = SEEDED_ORDERS + 1  # the id the first order placed on a fresh database gets
+LOW_STOCK_EVERY = 97  # seed.sql: a product whose id is a multiple of this has (almost) no stock
+HTTP_TIMEOUT_S = 20.0  # a probe's or the contract's client: far beyond any answer a working app gives
+
+
+def in_stock(product_id: int) -> bool:
+    """Whether the seed gives this product plenty of stock (orders that must succeed avoid the others)."""
+    return product_id % LOW_STOCK_EVERY != 0
 # GET /rates/{currency} on the payments stub
 RATES = {"EUR": "0.92", "GBP": "0.79", "JPY": "151.30", "CHF": "0.88", "USD": "1"}

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import hashlib
+from pathlib import Path
 
 from grader import kitdata
 from grader.infra.stack import Infrastructure
@@ -78,3 +80,37 @@ def test_api_keys_verify_against_their_stored_pbkdf2_hashes(infra: Infrastructur
         assert iterations >= 200_000
         assert hashlib.pbkdf2_hmac("sha256", key.encode(), bytes(salt), iterations) == bytes(stored)
         assert is_revoked == revoked
+
+
+def test_the_seed_ids_and_stock_rule_are_what_kitdata_says(infra: Infrastructure) -> None:
+    """Product and order ids span kitdata's ranges, the next order gets FIRST_NEW_ORDER_ID, low stock is `in_stock`."""
+    db = infra.pg.create_database()
+    try:
+        ids = _rows(infra, db, "SELECT min(id), max(id) FROM products UNION ALL SELECT min(id), max(id) FROM orders")
+        assert ids == [
+            (kitdata.PRODUCT_IDS[0], kitdata.PRODUCT_IDS[-1]),
+            (kitdata.ORDER_IDS[0], kitdata.ORDER_IDS[-1]),
+        ]
+        assert _rows(infra, db, "SELECT nextval(pg_get_serial_sequence('orders', 'id'))") == [
+            (kitdata.FIRST_NEW_ORDER_ID,)
+        ]
+        stocked = _rows(infra, db, "SELECT id FROM products WHERE stock >= 100 ORDER BY id")
+        assert [row[0] for row in stocked] == [i for i in kitdata.PRODUCT_IDS if kitdata.in_stock(i)]
+    finally:
+        infra.pg.drop_database(db)
+
+
+def test_the_kits_locustfile_states_the_same_seed_facts() -> None:
+    """kit/load/locustfile.py (shipped alone, so it cannot import kitdata) repeats kitdata's values exactly."""
+    source = (Path(__file__).resolve().parents[1] / "kit" / "load" / "locustfile.py").read_text()
+    assigned = {
+        node.targets[0].id: ast.literal_eval(node.value)
+        for node in ast.parse(source).body
+        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name) and node.targets[0].id.isupper()
+    }
+    assert (assigned["PRODUCTS"], assigned["API_KEY"], assigned["CATEGORIES"]) == (
+        kitdata.PRODUCTS,
+        kitdata.API_KEY,
+        kitdata.CATEGORIES,
+    )
+    assert f"% {kitdata.LOW_STOCK_EVERY} == 0" in source

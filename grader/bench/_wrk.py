@@ -19,7 +19,7 @@ SCRIPT = f"""
 math.randomseed(7)
 request = function()
   local id = math.random(1, {kitdata.PRODUCTS})
-  if id % 97 == 0 then id = id + 1 end
+  if id % {kitdata.LOW_STOCK_EVERY} == 0 then id = id + 1 end
   return wrk.format("GET", "/products/" .. id)
 end
 """

@@ -175,7 +175,7 @@ class Requests:
         self.cumulative = list(itertools.accumulate(t["weight"] for t in self.templates))
 
     def _product(self) -> int:
-        while (product := self.rng.randint(1, kitdata.PRODUCTS)) % 97 == 0:  # those have (almost) no stock
+        while not kitdata.in_stock(product := self.rng.randint(1, kitdata.PRODUCTS)):
             pass
         return product
 
