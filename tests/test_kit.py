@@ -124,6 +124,16 @@ def test_a_planted_solution_line_fails_the_build_and_is_named(
     assert not (tmp_path / "dist" / f"{KIT_NAME}.tar.gz").exists()
 
 
+def test_the_kit_ships_the_graders_infrastructure_byte_for_byte(kit: Build) -> None:
+    """Every grader/infra module in the kit's tools/ is the grader's file unchanged (no import or path rewritten)."""
+    copied = sorted((kit.directory / "tools").glob("*.py"))
+    own = {path.name for path in (ROOT / "kit" / "tools").glob("*.py")}
+    shared = [path for path in copied if path.name not in own and (ROOT / "grader" / "infra" / path.name).is_file()]
+    assert {path.name for path in shared} >= {"postgres.py", "pgproxy.py", "payments_stub.py"}
+    for path in shared:
+        assert path.read_bytes() == (ROOT / "grader" / "infra" / path.name).read_bytes(), path.name
+
+
 def test_a_kit_tool_importing_a_module_nobody_has_stops_the_build(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
