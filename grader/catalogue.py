@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -17,7 +18,9 @@ class Bug:
     id: str
     title: str
     category: str
-    red_flag: bool
+    red_flag: bool  # covered by one of the catalogue's `red_flag` entries (checked on load)
+    weight: int  # 1-10: its share of its category's points (grader/report/score.py)
+    weight_reason: str
     where: str
     symptom: str
     detection: str
@@ -48,9 +51,37 @@ class Bug:
 
 
 @dataclass(frozen=True)
+class RedFlag:
+    """One walk-away sign of the brief, raised by any of its `entries`."""
+
+    id: str
+    title: str
+    brief: str
+    entries: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class LoadScore:
+    """How the load index scores as one more entry of `category`."""
+
+    category: str
+    weight: int
+    weight_reason: str
+    full_credit_within: float
+    no_credit_beyond: float
+
+
+@dataclass(frozen=True)
 class Catalogue:
     categories: tuple[str, ...]
     bugs: tuple[Bug, ...]
+    # scoring (grader/report/score.py); the version and file digest say which catalogue scored a report
+    scoring_version: str = ""
+    sha256: str = ""
+    category_weights: Mapping[str, float] = field(default_factory=dict)
+    load_score: LoadScore | None = None
+    contract_cost: Mapping[str, float] = field(default_factory=dict)
+    red_flags: tuple[RedFlag, ...] = ()
 
     def bug(self, bug_id: str) -> Bug:
         for bug in self.bugs:
@@ -65,7 +96,8 @@ class Catalogue:
 
 @functools.cache
 def load_catalogue(path: Path = CATALOGUE_PATH) -> Catalogue:
-    data = tomllib.loads(path.read_text())
+    text = path.read_text()
+    data = tomllib.loads(text)
     categories = tuple(data["categories"])
     bugs = []
     for entry in data["bug"]:
@@ -84,4 +116,36 @@ def load_catalogue(path: Path = CATALOGUE_PATH) -> Catalogue:
     ids = [bug.id for bug in bugs]
     if len(set(ids)) != len(ids):
         raise ValueError(f"{path}: duplicate bug ids")
-    return Catalogue(categories=categories, bugs=tuple(bugs))
+    flags = tuple(RedFlag(f["id"], f["title"], f["brief"], tuple(f["entries"])) for f in data["red_flag"])
+    _check_scoring(path, categories, bugs, data, flags)
+    return Catalogue(
+        categories=categories,
+        bugs=tuple(bugs),
+        scoring_version=str(data["scoring_version"]),
+        sha256=hashlib.sha256(text.encode()).hexdigest(),
+        category_weights=dict(data["category_weight"]),
+        load_score=LoadScore(**data["load_score"]),
+        contract_cost=dict(data["contract_cost"]),
+        red_flags=flags,
+    )
+
+
+def _check_scoring(
+    path: Path, categories: tuple[str, ...], bugs: list[Bug], data: dict[str, object], flags: tuple[RedFlag, ...]
+) -> None:
+    """Every entry weighed with a reason, every category given a share, every flag on known entries."""
+    for bug in bugs:
+        if not (isinstance(bug.weight, int) and 1 <= bug.weight <= 10) or not bug.weight_reason:
+            raise ValueError(f"{path}: bug {bug.id}: weight must be an integer 1-10 with a weight_reason")
+    weights = data["category_weight"]
+    if not isinstance(weights, dict) or set(weights) != set(categories) or min(weights.values()) <= 0:
+        raise ValueError(f"{path}: category_weight must give every category a positive share")
+    load = data["load_score"]
+    if not isinstance(load, dict) or load.get("category") not in categories:
+        raise ValueError(f"{path}: load_score.category must be one of the categories")
+    covered = {entry for flag in flags for entry in flag.entries}
+    if unknown := covered - {bug.id for bug in bugs}:
+        raise ValueError(f"{path}: red_flag entries name unknown bugs: {', '.join(sorted(unknown))}")
+    for bug in bugs:
+        if bug.red_flag != (bug.id in covered):
+            raise ValueError(f"{path}: bug {bug.id}: red_flag must be true exactly when a red_flag entry covers it")
