@@ -27,6 +27,7 @@ from grader.probes import runs_in_quick
 STRONG_AT = 80.0
 MIXED_AT = 50.0
 BANDS = ("strong", "mixed", "no hire signal")
+UNVERIFIED = "red flag unverified: "
 BAND_NOTE = "a suggestion for the human review, never a decision"
 DEFAULT_SEVERITY = "major"  # what CaseResult defaults to; reports written before cases had severities
 # Attempts no honest submission makes: as disqualifying as reporting work not done. The other kinds
@@ -204,7 +205,7 @@ def _brief_flags(
                             "entries": hit, "brief": flag.brief})  # fmt: skip
         elif unsure:
             message = "could not be measured: " + ", ".join(unsure)
-            unverified.append({"id": flag.id, "title": f"red flag unverified: {flag.title}", "message": message,
+            unverified.append({"id": flag.id, "title": f"{UNVERIFIED}{flag.title}", "message": message,
                                "state": "unverified", "entries": unsure, "brief": flag.brief})  # fmt: skip
     return present + unverified
 
@@ -246,11 +247,10 @@ def band(overall: float, *, started: bool, integrity: bool, tampering: str | Non
         cap("no hire signal", "reports work it did not do")
     if tampering:
         cap(tampering, "tried to tamper with the grader")
-    for flag in flags:
-        if flag.get("state") == "present" and "entries" in flag:
-            cap("mixed", f"red flag: {flag['title']}")
-        elif flag.get("state") == "unverified":
-            cap("mixed", f"{flag['title']} (a reviewer must check it)")
+    if present := [str(f["title"]) for f in flags if f.get("state") == "present" and "entries" in f]:
+        cap("mixed", f"walk-away sign present: {'; '.join(present)}")
+    if unsure := [str(f["title"]).removeprefix(UNVERIFIED) for f in flags if f.get("state") == "unverified"]:
+        cap("mixed", f"walk-away sign unverified, a reviewer must check the code: {'; '.join(unsure)}")
     if partial:
         reasons.append("partial: the band rests only on what was measured")
     return shown, reasons
