@@ -144,7 +144,7 @@ def _load_row(report: Mapping[str, Any], catalogue: Catalogue, points: Mapping[s
         p95, throughput = float(index["p95"]), float(index["throughput"])
         slowdown = math.inf if throughput <= 0 else 1.0 / throughput
         credit = min(load_credit(p95, rule), load_credit(slowdown, rule))
-        row |= {"state": "measured", "credit": round(credit, 3), "earned": round(points["load"] * credit, 2)}
+        row |= {"state": "measured", "credit": credit, "earned": round(points["load"] * credit, 2)}
         row["reason"] = (
             f"p95 {p95:g}x and throughput {throughput:g}x the reference's over {index['scenarios']} valid scenarios"
             + (f"; {', '.join(invalid)} invalid, not counted" if invalid else "")
@@ -296,7 +296,7 @@ def assess(
     for category in catalogue.categories:
         mine = [row for row in entries if row["category"] == category]
         have = sum(points[row["id"]] for row in mine if row["credit"] is not None)
-        got = sum(row["earned"] for row in mine if row["credit"] is not None)
+        got = sum(points[row["id"]] * float(row["credit"]) for row in mine if row["credit"] is not None)
         categories[category] = {
             "score": round(100 * got / have, 1) if have else 0.0,
             "fixed": sum(row["state"] == "fixed" for row in mine),
