@@ -38,9 +38,8 @@ def _report(
         bug["verdict"] = "present" if bug["id"] in present else "fixed"
     if error:
         report |= {"status": "error", "error": "the app does not start", "score": None}
-    report["tampering"] = [
-        {"kind": "connection-exhaustion", "what": f"attempt {i}", "seen": "PostgreSQL", "count": 1} for i in range(tampering)
-    ]
+    attempt = {"kind": "connection-exhaustion", "seen": "PostgreSQL", "count": 1}
+    report["tampering"] = [attempt | {"what": f"attempt {i}"} for i in range(tampering)]
     report["load"]["index"]["p95"] = p95
     if p95 is None:
         report["load"]["index"] |= {"throughput": None, "p50": None, "p99": None, "scenarios": 0}
@@ -123,7 +122,8 @@ def test_the_markdown_table_has_scores_flags_and_per_scenario_ratios() -> None:
     rows = [line for line in text.splitlines() if line.startswith("| 1 | ann |")]
     # categories in the catalogue's order: Async, Database, System Design, Performance, Monitoring
     old = "; graded with scoring version before weights"  # the sample predates them
-    assert rows[0].startswith(f"| 1 | ann | strong | 88.7{old} | 100 | 100 | 44.4 | 77 | 100 | 0 | 3 passed, 0 failed | 1.20")
+    figures = "| 100 | 100 | 44.4 | 77 | 100 | 0 | 3 passed, 0 failed | 1.20"
+    assert rows[0].startswith(f"| 1 | ann | strong | 88.7{old} {figures}")
     assert f"| 2 | &lt;b&gt;bob&lt;/b&gt; | mixed | 76.3{old} |" in text  # a name is text, not markup
     assert "| `degraded-upstream` | ⚠️ invalid: p95 0.81" in text
     flags = "Sync database driver in async endpoints; .result() / .wait() used so that it deadlocks"
