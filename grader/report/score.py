@@ -292,6 +292,8 @@ def assess(
     partial = bool(left_out) or not contract["ran"]
     shown_band, reasons = band(overall, started=contract["ran"], integrity=bool(integrity), tampering=tampering_cap,
                                flags=flags, partial=partial)  # fmt: skip
+    if not available and contract["ran"]:
+        reasons.insert(1, "nothing could be verified: every entry was left out")
     categories = {}
     for category in catalogue.categories:
         mine = [row for row in entries if row["category"] == category]
