@@ -103,6 +103,8 @@ def load_catalogue(path: Path = CATALOGUE_PATH) -> Catalogue:
     for entry in data["bug"]:
         fields = {key: value for key, value in entry.items() if key not in {"alternative_fixes", "supporting_evidence"}}
         fields.setdefault("threshold_note", "")
+        if not {"weight", "weight_reason"} <= fields.keys():  # a new entry must be weighed before it is scored
+            raise ValueError(f"{path}: bug {entry.get('id')}: no weight (1-10) and weight_reason")
         bug = Bug(
             **fields,
             alternative_fixes=tuple(entry.get("alternative_fixes", ())),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import json
 import math
 from pathlib import Path
 from typing import Any
@@ -12,9 +13,11 @@ from typing import Any
 import pytest
 
 from grader.catalogue import CATALOGUE_PATH, Catalogue, load_catalogue
+from grader.report import html, markdown
 from grader.report.score import assess, load_credit, rank_key
 
 CATALOGUE = load_catalogue()
+SAMPLE = Path(__file__).parent / "data" / "report.json"  # a real grade's report
 RULE = CATALOGUE.load_score
 assert RULE is not None
 BRIEF_FLAGS = {
@@ -174,7 +177,7 @@ def test_an_entry_without_a_weight_is_refused(tmp_path: Path) -> None:
     """A new catalogue entry must be weighed before it can be scored."""
     path = tmp_path / "catalogue.toml"
     path.write_text(CATALOGUE_PATH.read_text().replace("weight = 5\n", "", 1))
-    with pytest.raises((TypeError, ValueError)):
+    with pytest.raises(ValueError, match="bug http-client-per-request: no weight"):
         load_catalogue(path)
 
 
@@ -285,3 +288,30 @@ def test_the_report_says_which_catalogue_scored_it() -> None:
     """Its scoring version and the file's digest."""
     score = _score(_report())
     assert score["scorecard"]["catalogue"] == {"scoring_version": CATALOGUE.scoring_version, "sha256": CATALOGUE.sha256}
+
+
+def _rendered_sample() -> dict[str, Any]:
+    """The sample grade's report with a red flag left, an integrity finding and a minor case failed, re-scored."""
+    report: dict[str, Any] = json.loads(SAMPLE.read_text())
+    report["options"]["only"] = []
+    for bug in report["bugs"]:
+        bug["verdict"] = "present" if bug["id"] in {"sync-db-driver", "no-upstream-timeout"} else "fixed"
+    next(bug for bug in report["bugs"] if bug["id"] == "no-upstream-timeout")["integrity"] = ["order 3 paid, no charge"]
+    report["contract"]["cases"][1] |= {"outcome": "failed", "severity": "minor", "message": "a renamed field"}
+    report["score"], report["red_flags"] = assess(report, CATALOGUE)
+    return report
+
+
+def test_report_md_shows_red_flags_first_then_the_band_and_what_the_contract_cost() -> None:
+    """Red flags (the integrity evidence first), the band with its reasons, then the score and its losses."""
+    text = markdown.render(_rendered_sample())
+    assert text.index("## Red flags") < text.index("## Recommendation: no hire signal") < text.index("## Score:")
+    assert "- **Reports work it did not do** (`integrity`)" in text
+    assert "(minor): -4 % = -3.1 points: a renamed field" in text  # 4 % of 77.7
+
+
+def test_report_html_shows_red_flags_before_the_band() -> None:
+    """The page's scorecard opens with the red flags, then the band badge and its note."""
+    page = html.render(_rendered_sample())
+    assert page.index('id="red-flags"') < page.index('id="band"') < page.index("Points per entry")
+    assert "order 3 paid, no charge" in page
