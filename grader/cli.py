@@ -66,17 +66,17 @@ def _summary(report: dict[str, Any], out: Path) -> str:
     if report["status"] == "error":
         lines.append(f"no grade: {report['error']}")
     elif score:
+        card = score.get("scorecard") or {}
+        lost = (card.get("contract") or {}).get("lost") or 0
         lines.append(
             f"score {score['overall']:g}/100"
-            + (
-                f" (capped by the contract from {score['uncapped']:g})"
-                if score["contract_cap"] < score["uncapped"]
-                else ""
-            )
+            + (f" ({lost:g} points lost to the contract)" if lost else "")
+            + (" (partial)" if card.get("partial") else "")
+            + (f"; recommendation: {card['band']} ({card['band_note']})" if card.get("band") else "")
         )
-    if score and score.get("partial"):
-        partial = score["partial"]
-        lines.append(f"partial score: {len(partial['not_probed'])} bugs not probed ({partial['because']})")
+        if left_out := card.get("left_out"):
+            shown = ", ".join(f"{item['id']} ({item['state']})" for item in left_out)
+            lines.append(f"partial score: {len(left_out)} left out, neither earned nor lost: {shown}")
     for flag in report.get("red_flags", []):
         lines.append(f"red flag: {flag['title']}")
     if report.get("contract"):

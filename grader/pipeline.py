@@ -29,7 +29,7 @@ from grader.load import LoadOptions, LoadResult, load_scenarios, run_load
 from grader.probes import ProbeResult, ProbeTarget, probe_for, runs_in_quick
 from grader.report import gradescope, html, junit, markdown
 from grader.report.model import SCHEMA_VERSION, Report, dump_json
-from grader.report.score import red_flags, scorecard
+from grader.report.score import assess
 from grader.runner.app_process import AppStartError
 from grader.runner.sources import Source, resolve
 from grader.runner.submission import content_hash, private_copy
@@ -255,15 +255,8 @@ def _not_run(bug_id: str, reason: str) -> ProbeResult:
 
 def build_report(grade: Grade, given: str) -> Report:
     catalogue = load_catalogue()
-    verdicts = {bug_id: result.verdict for bug_id, result in grade.probes.items()}
-    messages = {bug_id: result.message for bug_id, result in grade.probes.items()}
     not_probed_because = "--only" if grade.options.only else "--quick"
-    not_probed = [bug.id for bug in catalogue.bugs if bug.id not in grade.probes]
     contract = grade.contract
-    passed, total = (contract.passed, len(contract.cases)) if contract else (0, 1)
-    extra_flags = [grade.app_error] if grade.app_error else []
-    if contract and contract.failed:
-        extra_flags.append(f"{contract.failed} contract cases fail")
     bugs = []
     for bug in catalogue.bugs:
         result = grade.probes.get(bug.id) or _not_run(bug.id, f"not probed ({not_probed_because})")
@@ -318,11 +311,8 @@ def build_report(grade: Grade, given: str) -> Report:
             "cases": [asdict(case) for case in contract.cases],
         },
         "bugs": bugs,
-        "score": None
-        if grade.error
-        else scorecard(catalogue, verdicts, passed, total)
-        | ({"partial": {"not_probed": not_probed, "because": not_probed_because}} if not_probed else {}),
-        "red_flags": _tampering_flags(grade.attempts) + red_flags(catalogue, verdicts, messages, extra_flags),
+        "score": None,  # filled in below, from the report's own facts (so `make compare` can redo it)
+        "red_flags": [],
         "tampering": [attempt.as_dict() for attempt in grade.attempts],
         "load": grade.load.section
         if grade.load
@@ -330,15 +320,8 @@ def build_report(grade: Grade, given: str) -> Report:
         "asyncio_debug": grade.debug,
         "phases": [asdict(phase) for phase in grade.phases],
     }
+    shape["score"], shape["red_flags"] = assess(shape, catalogue, grade.app_error)
     return Report.model_validate(shape)  # a key the model does not declare fails here, in the tests first
-
-
-def _tampering_flags(attempts: list[Attempt]) -> list[dict[str, str]]:
-    if not attempts:
-        return []
-    named = "; ".join(f"{a.what} ({a.seen}, x{a.count})" for a in attempts[:5])
-    title = "Tried to reach what is not the app's (the grader's controls)"
-    return [{"id": "tampering", "title": title, "message": named}]
 
 
 def write_reports(report: Report, out: Path, latency: dict[str, Any] | None = None) -> None:

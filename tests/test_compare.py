@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from _browser import Browser, chromium, pixels_near
 
+from grader.catalogue import load_catalogue
 from grader.compare import model, render
 from grader.compare.inputs import Loaded
 from grader.report.model import Report as ReportModel
@@ -22,15 +23,24 @@ BASE: dict[str, Any] = json.loads(SAMPLE.read_text())
 Report = dict[str, Any]
 
 
-def _report(name: str, overall: float | None = 50.0, *, flags: int = 0, p95: float | None = 2.0) -> Report:
-    """The sample, renamed and given a score, red flags and a load index p95 (None: no valid scenario)."""
+# bugs no red flag covers, 36.6 of the 100 points: with the sample's load (5.7 points lost) the rest is mixed
+PLAIN = tuple(bug.id for bug in load_catalogue().bugs if not bug.red_flag)
+
+
+def _report(
+    name: str, present: tuple[str, ...] = (), *, error: bool = False, tampering: int = 0, p95: float | None = 2.0
+) -> Report:
+    """The sample, renamed, every bug fixed but those `present`, with tampering attempts (each a red flag that
+    caps the band at mixed) and a load index p95 (None: no valid scenario). Compare recomputes the score."""
     report = copy.deepcopy(BASE)
     report["submission"]["name"] = name
-    if overall is None:
+    report["options"]["only"] = []
+    for bug in report["bugs"]:
+        bug["verdict"] = "present" if bug["id"] in present else "fixed"
+    if error:
         report |= {"status": "error", "error": "the app does not start", "score": None}
-    else:
-        report["score"]["overall"] = overall
-    report["red_flags"] = [{"id": f"flag-{i}", "title": f"flag {i}", "message": ""} for i in range(flags)]
+    attempt = {"kind": "connection-exhaustion", "seen": "PostgreSQL", "count": 1}
+    report["tampering"] = [attempt | {"what": f"attempt {i}"} for i in range(tampering)]
     report["load"]["index"]["p95"] = p95
     if p95 is None:
         report["load"]["index"] |= {"throughput": None, "p50": None, "p99": None, "scenarios": 0}
@@ -50,9 +60,30 @@ def _order(ranked: model.Ranked) -> list[tuple[int | None, str]]:
 def test_ranked_by_score_then_red_flags_with_an_errored_grade_last() -> None:
     """Higher score first; equal scores: fewer red flags first, equal both: a shared rank; no score: unranked."""
     given = _candidates(
-        _report("ann", 60), _report("bob", 80), _report("cat", 60, flags=1), _report("dan", None), _report("eve", 60)
-    )
+        _report("ann", PLAIN), _report("bob"), _report("cat", PLAIN, tampering=1), _report("dan", error=True),
+        _report("eve", PLAIN),
+    )  # fmt: skip
     assert _order(model.by_score(given)) == [(1, "bob"), (2, "ann"), (2, "eve"), (4, "cat"), (None, "dan")]
+
+
+def test_integrity_ranks_below_an_honest_partial_fix() -> None:
+    """A near-complete submission that reports work it did not do ranks last, whatever its score."""
+    faker = _report("faker", ("no-upstream-timeout",))
+    next(bug for bug in faker["bugs"] if bug["id"] == "no-upstream-timeout")["integrity"] = ["201 without a charge"]
+    given = _candidates(faker, _report("honest", (*PLAIN, "sync-db-driver")))
+    assert _order(model.by_score(given)) == [(1, "honest"), (2, "faker")]
+    assert "Reports work it did not do (no-upstream-timeout: 201 without a charge)" in render.markdown(
+        model.groups(given), "now"
+    )
+
+
+def test_scores_are_recomputed_from_the_facts_not_read() -> None:
+    """A stored score (here a forged 100) is ignored: the verdicts decide, with this grader's catalogue."""
+    forged = _report("forged", PLAIN)
+    forged["score"] = {"overall": 100.0, "categories": {}}
+    [candidate] = _candidates(forged)
+    assert candidate.overall == 57.7
+    assert load_catalogue().scoring_version in render.markdown(model.groups([candidate]), "now")
 
 
 def test_ranked_by_normalised_latency_lower_p95_index_first() -> None:
@@ -87,15 +118,19 @@ def test_reports_from_different_kits_are_grouped_apart_and_marked() -> None:
 
 def test_the_markdown_table_has_scores_flags_and_per_scenario_ratios() -> None:
     """Per-category scores, red flag counts, the p95 index and each scenario's p95/throughput ratios."""
-    ann, bob = _report("ann", 60, p95=1.2), _report("<b>bob</b>", 40, flags=2, p95=5.0)
-    ann["score"]["categories"]["System Design"]["score"] = 100.0
+    deadlocks = ("sync-db-driver", "sync-bridge-deadlock")
+    ann, bob = _report("ann", ("no-input-validation",), p95=1.2), _report("<b>bob</b>", deadlocks, p95=5.0)
     ann["load"]["scenarios"][1]["valid"] = False
     text = render.markdown(model.groups(_candidates(ann, bob)), "now")
     rows = [line for line in text.splitlines() if line.startswith("| 1 | ann |")]
-    assert rows[0].startswith("| 1 | ann | 60 | 0 | 0 | 100 | 0 | 0 | 0 | 3 passed, 0 failed | 1.20")
-    assert "| 2 | &lt;b&gt;bob&lt;/b&gt; | 40 |" in text  # a name is text, not markup
+    # categories in the catalogue's order: Async, Database, System Design, Performance, Monitoring
+    old = "; graded with scoring version before weights"  # the sample predates them
+    figures = "| 100 | 100 | 44.4 | 77 | 100 | 0 | 3 passed, 0 failed | 1.20"
+    assert rows[0].startswith(f"| 1 | ann | strong | 88.7{old} {figures}")
+    assert f"| 2 | &lt;b&gt;bob&lt;/b&gt; | mixed | 76.3{old} |" in text  # a name is text, not markup
     assert "| `degraded-upstream` | ⚠️ invalid: p95 0.81" in text
-    assert "- **&lt;b&gt;bob&lt;/b&gt;**: flag 0; flag 1" in text
+    flags = "Sync database driver in async endpoints; .result() / .wait() used so that it deadlocks"
+    assert f"- **&lt;b&gt;bob&lt;/b&gt;**: {flags}" in text
 
 
 def test_two_grades_of_one_name_are_told_apart_by_directory() -> None:

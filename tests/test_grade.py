@@ -16,7 +16,7 @@ from grader.catalogue import load_catalogue
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[1]
 BUG_IDS = load_catalogue().ids
-RED_FLAGS = {bug.id for bug in load_catalogue().bugs if bug.red_flag}
+RED_FLAGS = {flag.id for flag in load_catalogue().red_flags}  # the brief's six walk-away signs
 
 
 def _grade(app: str, out: Path) -> Iterator[dict[str, Any]]:
@@ -53,20 +53,25 @@ def test_solution_fixes_every_bug(solution_report: dict[str, Any], bug_id: str) 
 
 
 def test_exercise_report_scores_zero_with_its_red_flags_first(exercise_report: dict[str, Any]) -> None:
-    """The unfixed app scores 0, passes the contract, and its walk-away items are flagged."""
+    """The unfixed app scores 0 / no hire signal, passes the contract, and raises all six walk-away signs."""
     assert exercise_report["status"] == "graded"
     assert exercise_report["contract"]["failed"] == 0
     assert exercise_report["score"]["overall"] == 0
+    assert exercise_report["score"]["scorecard"]["band"] == "no hire signal"
     assert {flag["id"] for flag in exercise_report["red_flags"]} == RED_FLAGS
+    assert {flag["state"] for flag in exercise_report["red_flags"]} == {"present"}
     assert exercise_report["asyncio_debug"]["never_awaited"] == ["record_audit"]
     assert exercise_report["asyncio_debug"]["slow_callbacks"] > 0
 
 
 def test_solution_report_scores_full_marks(solution_report: dict[str, Any]) -> None:
-    """The reference passes the whole contract, scores 100 in every category, and raises no flag."""
+    """The reference passes the whole contract, scores 100 / strong in every category, and raises no flag; only
+    the skipped load is left out of the score."""
     assert solution_report["contract"]["failed"] == 0
     assert solution_report["contract"]["passed"] == len(solution_report["contract"]["cases"])
     assert solution_report["score"]["overall"] == 100
+    assert solution_report["score"]["scorecard"]["band"] == "strong"
+    assert [row["id"] for row in solution_report["score"]["scorecard"]["left_out"]] == ["load"]
     assert all(c["score"] == 100 for c in solution_report["score"]["categories"].values())
     assert solution_report["red_flags"] == []
 

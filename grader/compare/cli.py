@@ -45,6 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     page, table = out / "compare.html", out / "compare.md"
     page.write_text(render.html(groups, created), encoding="utf-8")
     table.write_text(render.markdown(groups, created), encoding="utf-8")
+    print(f"note: {render.scoring_note()}", file=sys.stderr)
     if len(groups) > 1:
         print(f"note: {len(groups)} groups of reports that are not comparable with each other", file=sys.stderr)
     print(page)

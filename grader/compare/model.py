@@ -8,6 +8,7 @@ put in separate groups, each ranked on its own, never mixed.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -16,7 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from grader.compare.inputs import Loaded
-from grader.report.model import Load, LoadScenario, RedFlag, Report
+from grader.report import figures as fig
+from grader.report.model import Load, LoadScenario, Report
+from grader.report.score import assess, rank_key
+
+APP_ERROR = "the app does not start"  # the pipeline's red flag for it, in reports written before its id was "app"
 
 
 @dataclass(frozen=True)
@@ -25,13 +30,29 @@ class Candidate:
     path: Path  # the report.json
     report: Report
 
-    @property
-    def overall(self) -> float | None:
-        return self.report.score.overall if self.report.score else None
+    @functools.cached_property
+    def scored(self) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+        """(score, red flags) recomputed from the report's facts with this grader's catalogue, so a change of
+        weights re-ranks old reports without re-grading; the stored ones are not read."""
+        stored = self.report.red_flags
+        app = next((f for f in stored if f.id == "app" or f.title.startswith(APP_ERROR)), None)
+        return assess(self.report.model_dump(mode="json"), app_error=app.title if app else None)
 
     @property
-    def red_flags(self) -> list[RedFlag]:
-        return self.report.red_flags
+    def score(self) -> dict[str, Any] | None:
+        return self.scored[0]
+
+    @property
+    def overall(self) -> float | None:
+        return fig.number((self.score or {}).get("overall"))
+
+    @property
+    def red_flags(self) -> list[dict[str, Any]]:
+        return self.scored[1]
+
+    @property
+    def band(self) -> str | None:
+        return ((self.score or {}).get("scorecard") or {}).get("band")
 
     @property
     def load(self) -> Load:
@@ -117,8 +138,9 @@ def _rank(members: Sequence[Candidate], sort_key: Callable[[Candidate], tuple[An
 
 
 def by_score(members: Sequence[Candidate]) -> Ranked:
-    """Highest score first; among equal scores, fewer red flags first. A grade that errored is unranked."""
-    return _rank(members, lambda c: None if c.overall is None else (-c.overall, len(c.red_flags)))
+    """Honest submissions first (integrity findings and deliberate tampering last), then by recommendation band,
+    then highest score, then fewer red flags (grader/report/score.py: rank_key). A grade that errored is unranked."""
+    return _rank(members, lambda c: rank_key(*c.scored))
 
 
 def by_latency(members: Sequence[Candidate]) -> Ranked:

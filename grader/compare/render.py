@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from grader.catalogue import load_catalogue
 from grader.compare.model import Candidate, Group, Ranked, by_latency, by_score
 from grader.report import figures as fig
 from grader.report import page, svg
 from grader.report.model import Index, Ratios
 from grader.report.page import esc
+from grader.report.score import BAND_NOTE
 
+BAND_CLASS = {"strong": "fixed", "mixed": "inconclusive", "no hire signal": "present"}
 PALETTE = ("#1f77b4", "#e4572e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22")
 LATENCY_NOTE = (
     "normalised latency is the load index p95: the candidate's p95 over the reference solution's on the same "
@@ -41,19 +44,38 @@ def _scenario_cell(candidate: Candidate, name: str) -> tuple[str, bool]:
     return text, scenario.valid
 
 
+def scoring_note() -> str:
+    """Which catalogue scored the page: every score, band and red flag is recomputed from report.json."""
+    catalogue = load_catalogue()
+    return (
+        f"scores, bands and red flags recomputed from each report.json with catalogue scoring version "
+        f"{catalogue.scoring_version} (sha256 {catalogue.sha256[:12]}); the band is {BAND_NOTE}"
+    )
+
+
 def _categories(group: Group) -> list[str]:
     names: dict[str, None] = {}
     for candidate in group.candidates:
-        names |= dict.fromkeys(candidate.report.score.categories if candidate.report.score else {})
+        names |= dict.fromkeys((candidate.score or {}).get("categories") or {})
     return list(names)
 
 
+def _category_scores(candidate: Candidate, categories: Sequence[str]) -> list[object]:
+    return [((candidate.score or {}).get("categories") or {}).get(name, {}).get("score") for name in categories]
+
+
 def _score_text(candidate: Candidate) -> str:
-    score = candidate.report.score
-    if score is None:
+    if candidate.overall is None:
         return f"no grade: {candidate.report.error or '?'}"
-    capped = f" (capped at {fig.score(score.contract_cap)})" if score.contract_cap < 100 else ""
-    return fig.score(score.overall) + capped
+    card = (candidate.score or {}).get("scorecard") or {}
+    lost = fig.number((card.get("contract") or {}).get("lost")) or 0
+    text = fig.score(candidate.overall) + (f" ({fig.score(lost)} lost to the contract)" if lost else "")
+    text += " (partial)" if card.get("partial") else ""
+    stored_score = candidate.report.score
+    stored = ((stored_score.scorecard if stored_score else None) or {}).get("catalogue") or {}
+    if stored.get("sha256") != card.get("catalogue", {}).get("sha256"):
+        text += f"; graded with scoring version {stored.get('scoring_version') or 'before weights'}"
+    return text
 
 
 def _contract_text(candidate: Candidate) -> str:
@@ -61,10 +83,10 @@ def _contract_text(candidate: Candidate) -> str:
     return "not run" if not contract else f"{contract.passed} passed, {contract.failed} failed"
 
 
-def _category_scores(candidate: Candidate, categories: Sequence[str]) -> list[float | None]:
-    score = candidate.report.score
-    shown = {name: category.score for name, category in score.categories.items()} if score else {}
-    return [shown.get(name) for name in categories]
+def _flag_text(flag: dict[str, object]) -> str:
+    """A flag's title, with its evidence when it is the integrity flag (what the service claimed and did not do)."""
+    title = str(flag.get("title"))
+    return f"{title} ({flag.get('message')})" if flag.get("id") == "integrity" else title
 
 
 def _rank_text(rank: int | None) -> str:
@@ -82,7 +104,7 @@ def _cell(text: object) -> str:
 def markdown(groups: Sequence[Group], created: str) -> str:
     total = sum(len(g.candidates) for g in groups)
     lines = [f"# Comparison of {total} grades", "", f"Made {created}. Ranked by scorecard and by normalised latency;"]
-    lines += [f"{LATENCY_NOTE}.", ""]
+    lines += [f"{LATENCY_NOTE}.", "", f"{_cell(scoring_note())}.", ""]
     if len(groups) > 1:
         lines += [f"**Not comparable across groups.** {MIXED_NOTE}", ""]
     for number, group in enumerate(groups, 1):
@@ -96,16 +118,18 @@ def _md_group(number: int, count: int, group: Group) -> list[str]:
         heading += ": not comparable with group 1"
     lines = [heading, "", f"{_cell(group.describe())}.", ""]
     categories = _categories(group)
+    lines += _md_flags(group)
     lines += ["### Ranked by scorecard", ""]
     lines += [
-        "| rank | candidate | score | " + " | ".join(map(_cell, categories)) + " | red flags | contract | p95 index |"
+        "| rank | candidate | recommendation | score | "
+        + " | ".join(map(_cell, categories))
+        + " | red flags | contract | p95 index |"
     ]
-    lines += ["| ---: | --- | ---: | " + " | ".join("---:" for _ in categories) + " | ---: | --- | ---: |"]
+    lines += ["| ---: | --- | --- | ---: | " + " | ".join("---:" for _ in categories) + " | ---: | --- | ---: |"]
     for rank, c in by_score(group.candidates):
-        scores = _category_scores(c, categories)
         lines.append(
-            f"| {_rank_text(rank)} | {_cell(c.label)} | {_cell(_score_text(c))} | "
-            + " | ".join(fig.score(s) for s in scores)
+            f"| {_rank_text(rank)} | {_cell(c.label)} | {_cell(c.band or '—')} | {_cell(_score_text(c))} | "
+            + " | ".join(fig.score(s) for s in _category_scores(c, categories))
             + f" | {len(c.red_flags)} | {_contract_text(c)} | {fig.ratio(c.index('p95'))} |"
         )
     lines += ["", "### Ranked by normalised latency (lower is better)", "", f"{LATENCY_NOTE}.", ""]
@@ -123,7 +147,6 @@ def _md_group(number: int, count: int, group: Group) -> list[str]:
         )
     lines.append("")
     lines += _md_scenarios(group)
-    lines += _md_flags(group)
     return lines
 
 
@@ -150,7 +173,7 @@ def _md_flags(group: Group) -> list[str]:
         return ["No red flags.", ""]
     lines = ["### Red flags", ""]
     for candidate in flagged:
-        titles = "; ".join(_cell(flag.title) for flag in candidate.red_flags)
+        titles = "; ".join(_cell(_flag_text(flag)) for flag in candidate.red_flags)
         lines.append(f"- **{_cell(candidate.label)}**: {titles}")
     return [*lines, ""]
 
@@ -162,6 +185,7 @@ def html(groups: Sequence[Group], created: str) -> str:
     total = sum(len(g.candidates) for g in groups)
     body = f'<header><h1>Comparison of {total} grades</h1><p class="meta">made {esc(created)}</p></header>'
     body += f'<p class="note">Ranked by scorecard and by normalised latency; {esc(LATENCY_NOTE)}.</p>'
+    body += f'<p class="note" id="scoring">{esc(scoring_note())}.</p>'
     if len(groups) > 1:
         body += (
             f'<div class="banner warn" id="not-comparable"><b>Not comparable across groups.</b> {esc(MIXED_NOTE)}</div>'
@@ -178,29 +202,42 @@ def _html_group(number: int, count: int, group: Group) -> str:
     html += f'<p class="note">{esc(group.describe())}</p>'
     colours = {c.label: PALETTE[i % len(PALETTE)] for i, c in enumerate(group.candidates)}
     categories = _categories(group)
+    html += _html_flags(group)
     rows = []
     for rank, c in by_score(group.candidates):
-        scores = _category_scores(c, categories)
-        flags = "<br>".join(esc(flag.title) for flag in c.red_flags) or '<span class="note">none</span>'
+        flags = "<br>".join(esc(flag.get("title")) for flag in c.red_flags) or '<span class="note">none</span>'
+        band = page.badge(c.band, BAND_CLASS.get(c.band, "none")) if c.band else "—"
         rows.append(
             [
                 _rank_text(rank),
                 f"{page.key('', colours[c.label])}<b>{esc(c.label)}</b>"
                 f'<br><span class="note">{esc(c.path.parent)}</span>',
+                band,
                 f"<b>{esc(_score_text(c))}</b>",
-                *(esc(fig.score(s)) for s in scores),
+                *(esc(fig.score(s)) for s in _category_scores(c, categories)),
                 flags,
                 esc(_contract_text(c)),
                 esc(fig.ratio(c.index("p95"))),
             ]
         )
-    headers = ["rank", "candidate", "score", *categories, "red flags", "contract", "p95 index"]
-    numeric = frozenset({0, 2, *range(3, 3 + len(categories)), len(headers) - 1})
+    headers = ["rank", "candidate", "recommendation", "score", *categories, "red flags", "contract", "p95 index"]
+    numeric = frozenset({0, 3, *range(4, 4 + len(categories)), len(headers) - 1})
     html += "<h3>Ranked by scorecard</h3>" + page.table(headers, rows, numeric, css_class="by-score")
     html += "<h3>Ranked by normalised latency (lower is better)</h3>"
     html += f'<p class="note">{esc(LATENCY_NOTE)}.</p>' + _latency_table(by_latency(group.candidates), colours)
     html += _html_scenarios(number, group, colours)
     return html + "</section>"
+
+
+def _html_flags(group: Group) -> str:
+    """Red flags first: every candidate's, the integrity evidence included."""
+    flagged = [c for c in group.candidates if c.red_flags]
+    if not flagged:
+        return '<p class="red-flags">No red flags.</p>'
+    items = "".join(
+        f"<li><b>{esc(c.label)}</b>: {'; '.join(esc(_flag_text(flag)) for flag in c.red_flags)}</li>" for c in flagged
+    )
+    return f'<div class="banner red-flags"><b>Red flags</b><ul>{items}</ul></div>'
 
 
 def _latency_table(ranked: Ranked, colours: dict[str, str]) -> str:

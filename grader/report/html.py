@@ -26,6 +26,7 @@ from grader.report.model import (
 )
 from grader.report.page import esc
 
+VERDICT_TEXT = {"fixed": "fixed", "present": "present", "inconclusive": "unverified"}
 EVIDENCE_ITEMS = 24  # per bug: the rest is in report.json
 EVIDENCE_TEXT = 160  # characters per value
 LIST_ITEMS = 6
@@ -35,7 +36,8 @@ def render(report: Report) -> str:
     name = report.submission.name
     parts = [
         _header(report, name),
-        _scorecard(report),
+        # the scorecard reads its sections as plain data (compare recomputes them the same way)
+        _scorecard(report.model_dump(mode="json", include={"score", "red_flags"})),
         _bugs(report.bugs),
         _contract(report.contract),
         _load(report.load),
@@ -66,38 +68,114 @@ def _header(report: Report, name: str) -> str:
     return html
 
 
-def _scorecard(report: Report) -> str:
-    score = report.score
-    html = '<section id="scorecard"><h2>Scorecard</h2><div class="cards">'
+BAND_CLASS = {"strong": "fixed", "mixed": "inconclusive", "no hire signal": "present"}
+STATE_CLASS = {"fixed": "fixed", "present": "present", "measured": "fixed", "invalid": "present"}
+
+
+def red_flags_html(flags: list[Mapping[str, Any]]) -> str:
+    """First on the page: the integrity flag with its evidence, then the others with their state."""
+    if not flags:
+        return '<p id="red-flags">No red flags.</p>'
+    items = ""
+    for flag in flags:
+        evidence = "".join(
+            f"<li>{esc(e.get('source'))} <code>{esc(e.get('id'))}</code>: {esc(e.get('evidence'))}</li>"
+            for e in flag.get("evidence") or []
+        )
+        items += (
+            f"<li><b>{esc(flag.get('title'))}</b> <code>{esc(flag.get('id'))}</code> {esc(flag.get('message') or '')}"
+            + (f"<ul>{evidence}</ul>" if evidence else "")
+            + "</li>"
+        )
+    return f'<div class="banner" id="red-flags"><b>Red flags</b><ul>{items}</ul></div>'
+
+
+def _scorecard(report: Mapping[str, Any]) -> str:
+    score = report.get("score")
+    html = '<section id="scorecard"><h2>Scorecard</h2>' + red_flags_html(report.get("red_flags") or [])
+    html += '<div class="cards">'
     if not score:
         html += '<div><div class="score">—</div><p class="note">no score: the grade did not complete</p></div>'
-    else:
-        html += f'<div><div class="score">{fig.score(score.overall)}<small> / 100</small></div>'
-        if partial := score.partial:
-            html += (
-                f'<p class="note">partial: {len(partial.not_probed)} bugs not probed '
-                f"({esc(partial.because)}), no credit for them</p>"
-            )
-        if score.contract_cap < 100:
-            html += (
-                f'<p class="note">capped at {fig.score(score.contract_cap)} by contract failures '
-                f"(probes alone: {fig.score(score.uncapped)})</p>"
-            )
-        html += "</div>"
-        rows = []
-        for category, figures in score.categories.items():
-            meter = f'<span class="meter"><span style="width:{min(max(figures.score, 0), 100):.0f}%"></span></span>'
-            rows.append([esc(category), meter, fig.score(figures.score), f"{esc(figures.fixed)}/{esc(figures.bugs)}"])
-        html += "<div>" + page.table(["category", "", "score", "fixed"], rows, frozenset({2, 3})) + "</div>"
-    html += "</div>"
-    if flags := report.red_flags:
-        items = "".join(
-            f"<li><b>{esc(f.title)}</b> <code>{esc(f.id)}</code> {esc(f.message)}</li>" for f in flags
+        return html + "</div></section>"
+    card = score.get("scorecard") or {}
+    html += f'<div><div class="score">{fig.score(score.get("overall"))}<small> / 100</small></div>'
+    if band := card.get("band"):
+        html += f'<p id="band">{page.badge(str(band), BAND_CLASS.get(str(band), "none"))}'
+        html += f' <span class="note">{esc(card.get("band_note"))}</span></p>'
+        html += "<ul>" + "".join(f"<li>{esc(reason)}</li>" for reason in card.get("band_reasons") or []) + "</ul>"
+    if left_out := card.get("left_out"):
+        shown = "; ".join(f"{r.get('id')} {r.get('state')} ({r.get('reason')})" for r in left_out)
+        html += f'<p class="note" id="partial">partial: left out of the score: {esc(shown)}</p>'
+    elif partial := score.get("partial"):
+        html += (
+            f'<p class="note">partial: {len(partial.get("not_probed", []))} bugs not probed '
+            f'({esc(str(partial.get("because", "")))})</p>'
         )
-        html += f'<div class="banner" id="red-flags"><b>Red flags</b><ul>{items}</ul></div>'
-    else:
-        html += '<p id="red-flags">No red flags.</p>'
+    html += _contract_cost(score, card.get("contract") or {}) + "</div>"
+    rows = []
+    for category, figures in (score.get("categories") or {}).items():
+        value = fig.number(figures.get("score")) or 0.0
+        meter = f'<span class="meter"><span style="width:{min(max(value, 0), 100):.0f}%"></span></span>'
+        shown = fig.score(value) if figures.get("measured", True) else "unverified"
+        earned = (
+            f"{fig.score(figures.get('earned'))} of {fig.score(figures.get('points'))}"
+            if "points" in figures
+            else f"{figures.get('fixed')}/{figures.get('bugs')}"
+        )
+        rows.append([esc(category), esc(figures.get("weight", "")), meter, esc(shown), esc(earned)])
+    html += "<div>" + page.table(["category", "weight", "", "score", "points"], rows, frozenset({1, 3, 4})) + "</div>"
+    html += "</div>" + _entries(card)
     return html + "</section>"
+
+
+def _contract_cost(score: Mapping[str, Any], contract: Mapping[str, Any]) -> str:
+    if not contract:
+        return ""
+    if not contract.get("ran"):
+        return '<p class="note">the contract did not run: nothing earns credit</p>'
+    if not contract.get("cases"):
+        return ""
+    items = "".join(
+        f"<li><code>{esc(c.get('name'))}</code> {esc(c.get('severity'))}"
+        + ("" if c.get("severity_recorded") else " (not recorded: taken as major)")
+        + f": {fig.score(100 * float(c.get('cost') or 0))} % of the score, {fig.score(c.get('lost'))} points. "
+        + f"{esc(c.get('message'))}</li>"
+        for c in contract["cases"]
+    )
+    lost = (
+        f"the contract cost {fig.score(contract.get('lost'))} points "
+        f"(probes and load alone: {fig.score(score.get('uncapped'))})"
+    )
+    return f'<div id="contract-cost"><p class="note">{esc(lost)}</p><ul>{items}</ul></div>'
+
+
+def _entries(card: Mapping[str, Any]) -> str:
+    """Each entry's weight, reason, state and points (load included)."""
+    entries = card.get("entries") or []
+    if not entries:
+        return ""
+    rows = []
+    for row in entries:
+        state = str(row.get("state"))
+        earned = "—" if row.get("earned") is None else fig.score(row.get("earned"))
+        reason = str(row.get("reason") or "")
+        rows.append(
+            [
+                f"<code>{esc(row.get('id'))}</code>",
+                esc(row.get("category")),
+                esc(row.get("weight")),
+                page.badge(state, STATE_CLASS.get(state, "inconclusive")),
+                f"{esc(earned)} of {esc(fig.score(row.get('points')))}",
+                esc(row.get("weight_reason")) + (reason and f'<br><span class="note">{esc(reason)}</span>'),
+            ]
+        )
+    catalogue = card.get("catalogue") or {}
+    note = (
+        f"scored with catalogue scoring version {catalogue.get('scoring_version')} "
+        f"(sha256 {str(catalogue.get('sha256') or '')[:12]})"
+    )
+    table = page.table(["entry", "category", "weight", "state", "points", "why this weight"], rows, frozenset({2, 4}))
+    return f'<h3>Points per entry</h3>{table}<p class="note">{esc(note)}</p>'
 
 
 def _bugs(bugs: list[Bug]) -> str:
@@ -106,7 +184,7 @@ def _bugs(bugs: list[Bug]) -> str:
         flag = ' <span class="badge present">red flag</span>' if bug.red_flag else ""
         rows.append(
             [
-                page.badge(bug.verdict, bug.verdict),
+                page.badge(VERDICT_TEXT[bug.verdict], bug.verdict),
                 f'<span class="title">{esc(bug.title)}</span>{flag}<br><code>{esc(bug.id)}</code>'
                 f' <span class="note">{esc(bug.category)}</span>',
                 f"<code>{esc(bug.metric)}</code> = <b>{_value(bug.value)}</b>"

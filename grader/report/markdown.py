@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from grader.report import figures as fig
 from grader.report.model import Endpoint, Load, LoadScenario, Ratios, Report
 
 _INLINE_MARKUP = re.compile(r"[\\`*_\[\]<>&|~]")  # mid-line: `#`, `+` and `(` mark nothing there
-VERDICT_MARK = {"fixed": "✅ fixed", "present": "❌ present", "inconclusive": "⚠️ inconclusive"}
+VERDICT_MARK = {"fixed": "✅ fixed", "present": "❌ present", "inconclusive": "⚠️ unverified"}
+STATE_MARK = {"fixed": "✅ fixed", "present": "❌ present", "unverified": "⚠️ unverified", "measured": "measured",
+              "invalid": "⚠️ invalid"}  # fmt: skip
 
 
 def _cell(text: object) -> str:
@@ -34,26 +37,9 @@ def render(report: Report) -> str:
         f"- took {report.seconds:.0f} s",
         "",
     ]
-    if score:
-        lines += [f"## Score: {score.overall:g} / 100", ""]
-        if partial := score.partial:
-            lines += [
-                f"Partial: {len(partial.not_probed)} bugs were not probed ({partial.because}) and earn no "
-                f"credit: {', '.join(partial.not_probed)}.",
-                "",
-            ]
-        if score.contract_cap < 100:
-            lines += [
-                f"Capped at {score.contract_cap:g} by contract failures (probes alone: {score.uncapped:g}).",
-                "",
-            ]
-        lines += ["| category | score | fixed |", "| --- | ---: | ---: |"]
-        lines += [f"| {name} | {c.score:g} | {c.fixed}/{c.bugs} |" for name, c in score.categories.items()]
-        lines.append("")
-    if report.red_flags:
-        lines += ["## Red flags", ""]
-        lines += [f"- **{flag.title}** ({flag.id}) {flag.message}" for flag in report.red_flags]
-        lines.append("")
+    # red flags and the scorecard read their sections as plain data (compare recomputes them the same way)
+    lines += red_flags([flag.model_dump(mode="json") for flag in report.red_flags])
+    lines += scorecard(score.model_dump(mode="json") if score else {})
     if contract := report.contract:
         lines += [f"## Contract: {contract.passed} passed, {contract.failed} failed", ""]
         failures = [case for case in contract.cases if case.outcome != "passed"]
@@ -70,6 +56,74 @@ def render(report: Report) -> str:
     lines += ["## Phases", "", "| phase | status | seconds | error |", "| --- | --- | ---: | --- |"]
     lines += [f"| {p.name} | {p.status} | {p.seconds:.1f} | {_cell(p.error or '')} |" for p in report.phases]
     return "\n".join(lines) + "\n"
+
+
+def red_flags(flags: list[dict[str, Any]]) -> list[str]:
+    """First in every report: the integrity flag (with its evidence), then the others, each with its state."""
+    if not flags:
+        return ["## Red flags", "", "None.", ""]
+    lines = ["## Red flags", ""]
+    for flag in flags:
+        lines.append(f"- **{_inline(flag['title'])}** (`{_cell(flag['id'])}`) {_inline(flag.get('message') or '')}")
+        lines += [f"  - evidence ({_cell(e['source'])} `{_cell(e['id'])}`): {_inline(e['evidence'])}"
+                  for e in flag.get("evidence") or []]  # fmt: skip
+    return [*lines, ""]
+
+
+def scorecard(score: dict[str, Any]) -> list[str]:
+    """The recommendation with its reasons, the score, each entry's points and what the contract cost."""
+    if not score:
+        return []
+    card = score.get("scorecard") or {}
+    lines = []
+    if card:
+        lines += [f"## Recommendation: {card['band']}", "", f"_{_inline(card['band_note'])}._", ""]
+        lines += [f"- {_inline(reason)}" for reason in card["band_reasons"]] + [""]
+    partial = " (partial)" if card.get("partial") or score.get("partial") else ""
+    lines += [f"## Score: {score['overall']:g} / 100{partial}", ""]
+    if left_out := card.get("left_out"):
+        lines += ["Left out of the score (neither earned nor lost): "
+                  + "; ".join(f"`{_cell(r['id'])}` {_cell(r['state'])} ({_inline(r['reason'])})" for r in left_out)
+                  + ".", ""]  # fmt: skip
+    if contract := card.get("contract"):
+        lines += _contract_cost(score, contract)
+    lines += ["| category | weight | score | points earned |", "| --- | ---: | ---: | ---: |"]
+    lines += [
+        f"| {_cell(name)} | {c.get('weight', '')} | {c['score']:g}{'' if c.get('measured', True) else ' (unverified)'} "
+        f"| {c.get('earned', c.get('fixed'))} of {c.get('points', c.get('bugs'))} |"
+        for name, c in score["categories"].items()
+    ]
+    lines.append("")
+    if entries := card.get("entries"):
+        lines += ["| entry | category | weight | state | points | why this weight |"]
+        lines += ["| --- | --- | ---: | --- | ---: | --- |", *map(_entry_row, entries)]
+        load = next((row for row in entries if row["id"] == "load"), None)
+        lines += ["", *([f"Load: {_inline(load['reason'])}; {_inline(load['curve'])}.", ""] if load else [])]
+        lines += [f"Scored with catalogue scoring version {_cell(card['catalogue']['scoring_version'])} "
+                  f"(sha256 `{card['catalogue']['sha256'][:12]}`).", ""]  # fmt: skip
+    return lines
+
+
+def _entry_row(row: dict[str, Any]) -> str:
+    earned = "—" if row["earned"] is None else f"{row['earned']:g}"
+    state = STATE_MARK.get(row["state"], row["state"])
+    return (
+        f"| `{_cell(row['id'])}` | {_cell(row['category'])} | {row['weight']} | {_cell(state)} "
+        f"| {earned} of {row['points']:g} | {_cell(row['weight_reason'])} |"
+    )
+
+
+def _contract_cost(score: dict[str, Any], contract: dict[str, Any]) -> list[str]:
+    if not contract.get("ran"):
+        return ["The contract did not run: nothing earns credit.", ""]
+    if not contract["cases"]:
+        return []
+    lines = [f"The contract cost {contract['lost']:g} points (probes and load alone: {score['uncapped']:g}):", ""]
+    for case in contract["cases"]:
+        noted = "" if case["severity_recorded"] else ", severity not recorded: taken as major"
+        lines.append(f"- `{_cell(case['name'])}` ({_cell(case['severity'])}{noted}): -{case['cost'] * 100:g} % "
+                     f"= -{case['lost']:g} points: {_inline(case['message'])}")  # fmt: skip
+    return [*lines, ""]
 
 
 def _load(load: Load) -> list[str]:

@@ -100,6 +100,11 @@ class Category(Shape):
     score: float
     fixed: int
     bugs: int
+    # the scorecard's weights (grader/report/score.py); absent in reports written before them
+    weight: float | None = None
+    points: float | None = None
+    earned: float | None = None
+    measured: bool = True
 
 
 class Partial(Shape):
@@ -109,16 +114,30 @@ class Partial(Shape):
 
 class Score(Shape):
     overall: float
-    uncapped: float
-    contract_cap: float
+    uncapped: float | None = None  # the score before the contract's cost (absent in minimal old reports)
+    contract_cap: float | None = None  # reports written before the graduated contract cost
     categories: dict[str, Category]
     partial: Partial | None = None
+    # The band with its reasons, each entry's points and state, what the contract cost, integrity evidence
+    # and the catalogue's scoring version: recomputed by `make compare` from the report's facts, so it is
+    # kept as grader/report/score.py writes it rather than declared twice.
+    scorecard: dict[str, Any] | None = None
+
+
+class FlagEvidence(Shape):
+    source: str  # probe | contract
+    id: str
+    evidence: str
 
 
 class RedFlag(Shape):
     id: str
     title: str
     message: str = ""
+    state: str | None = None  # present | unverified (a brief's flag whose entries could not be measured)
+    entries: list[str] = []  # the catalogue entries that raised a brief's flag
+    brief: str | None = None  # the brief's words for it
+    evidence: list[FlagEvidence] = []  # the integrity flag: what the service claimed and did not do
 
 
 class Attempt(Shape):
