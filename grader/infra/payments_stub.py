@@ -78,7 +78,7 @@ def draw_rates(seed: str) -> dict[str, str]:
     scale = 10**RATE_DECIMALS
     for currency, mid in MID_RATES.items():
         low, high = round(mid * (1 - RATE_SWING) * scale), round(mid * (1 + RATE_SWING) * scale)
-        units = rng.randrange(low, high) // 10 * 10 + rng.choice((1, 3, 7, 9))
+        units = rng.randrange(-(-low // 10), high // 10) * 10 + rng.choice((1, 3, 7, 9))  # within low..high
         rates[currency] = str(Decimal(units).scaleb(-RATE_DECIMALS))
     return rates
 
