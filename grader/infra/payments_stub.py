@@ -113,8 +113,8 @@ class PaymentsStub:
     def reset(self, *, new_rates: bool = False) -> None:
         """Defaults again, counters and charges forgotten, hung requests released; rates kept unless `new_rates`.
 
-        A deployment asks for new rates; a probe resetting counters mid-deployment keeps the ones the app has
-        seen (and may have cached).
+        A fresh deployment asks for new rates; a reset of the counters while an app runs keeps the ones it
+        has seen (and may have cached).
         """
         self.control.call("POST", "/reset", {"new_rates": True} if new_rates else None)
 
