@@ -9,5 +9,5 @@ CATEGORIES = ("books", "garden", "kitchen", "toys", "electronics", "sports", "mu
 SEEDED_CUSTOMERS = 2000
 SEEDED_ORDERS = 20000
 PRODUCTS = 10000
-# GET /rates/{currency} on the payments stub
-RATES = {"EUR": "0.92", "GBP": "0.79", "JPY": "151.30", "CHF": "0.88", "USD": "1"}
+# GET /rates/{currency} on the payments stub: drawn per deployment (payments_stub.draw_rates), read with
+# `PaymentsStub.rates()`; never a table here.
