@@ -182,7 +182,7 @@ def run_grade(given: str, options: Options, say: Progress = print) -> tuple[dict
             raise SubmissionUnusable((grade.phases[-1].error or "").split(": ", 1)[-1])
         infra: Infrastructure | None = None
         with _phase(grade, "infrastructure", say):
-            infra = stack.enter_context(infrastructure())
+            infra = stack.enter_context(infrastructure(seed=options.seed))
         if infra is None:
             grade.error = f"infrastructure failed: {grade.phases[-1].error}"
         else:

@@ -1,14 +1,17 @@
 """The external payments API an app depends on, with faults the grader switches on and off.
 
-    python -m grader.infra.payments_stub --ready-file F
+    python -m grader.infra.payments_stub --ready-file F [--seed S]
 
 Data port (the app's `PAYMENTS_URL`):
 - `POST /charges` (header `Idempotency-Key`; body {amount_cents, currency, customer_email}) → 201 a new
   charge, 200 the same charge again for a known key, 400 without the key, 422 for a bad body, 402 declined.
-- `GET /rates/{currency}` → 200 {currency, rate} (rate as a string), 404 for an unknown currency.
+- `GET /rates/{currency}` → 200 {currency, rate} (rate as a string), 404 for an unknown currency. The rates
+  are drawn at start and on `POST /reset {"new_rates": true}` (each deployment), from `--seed` and the
+  number of draws, so a grade is reproducible and no table of rates can be written down in advance.
 - `POST /notifications` (body {order_id, ...}) → 202 {"accepted": true}; every attempt is recorded.
 
-Control port: `GET /health`, `GET|PUT /config`, `POST /reset`, `GET /stats`. The config holds, per group
+Control port: `GET /health`, `GET|PUT /config`, `POST /reset`, `GET /stats`, `GET /rates` (the table in force),
+`GET /charges` (every charge created, with its key). The config holds, per group
 ("charges", "rates", "notifications"): `latency_ms`, `hang`, `hang_every`, `fail_first`, `fail_every`,
 `failure` ("503" | "reset" | "reset_after_success") and, for charges, `decline`. A request goes through:
 latency, then hang (`hang`: every request; `hang_every`: every k-th of the group; held until the client
@@ -25,11 +28,13 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import random
 import secrets
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -44,11 +49,38 @@ from ._service import (
 )
 
 GROUPS = ("charges", "rates", "notifications")
-RATES = {"USD": "1", "EUR": "0.92", "GBP": "0.79", "JPY": "151.30", "CHF": "0.88"}
+# USD -> currency: the middle of each range a rate is drawn from (±8 %, a year's swing of a major currency).
+MID_RATES = {
+    "EUR": 0.92, "GBP": 0.79, "JPY": 151.0, "CHF": 0.88, "CAD": 1.36, "AUD": 1.52, "NZD": 1.65, "SEK": 10.5,
+    "NOK": 10.7, "DKK": 6.9, "PLN": 4.0, "CZK": 23.0, "HUF": 360.0, "RON": 4.6, "BGN": 1.8, "ISK": 138.0,
+    "TRY": 32.0, "ILS": 3.7, "ZAR": 18.5, "INR": 83.0, "CNY": 7.2, "HKD": 7.8, "SGD": 1.35, "KRW": 1350.0,
+    "TWD": 32.0, "THB": 36.0, "MYR": 4.7, "IDR": 15700.0, "PHP": 56.0, "VND": 24500.0, "MXN": 17.0, "BRL": 5.0,
+    "ARS": 850.0, "CLP": 930.0, "COP": 3900.0, "PEN": 3.75, "AED": 3.67, "SAR": 3.75, "QAR": 3.64, "KWD": 0.31,
+    "BHD": 0.376, "OMR": 0.385, "JOD": 0.709, "EGP": 47.0, "NGN": 1500.0, "KES": 130.0, "MAD": 10.0, "PKR": 280.0,
+    "BDT": 110.0, "LKR": 300.0, "UAH": 39.0, "GHS": 13.0,
+}  # fmt: skip
+RATE_SWING = 0.08
+RATE_DECIMALS = 4
 HANG_LIMIT_S = 300.0
 MAX_NOTIFICATION_RECORDS = 20000
 
 log = logging.getLogger("payments_stub")
+
+
+def draw_rates(seed: str) -> dict[str, str]:
+    """A table of rates, the same for the same seed: every currency of MID_RATES within its range, and USD 1.
+
+    Four decimals whose last digit is odd and not 5 (coprime to 10): a total of an odd multiple of 50.00 USD
+    then converts to an exact half cent, so the rounding mode of a conversion can be observed.
+    """
+    rng = random.Random(seed)
+    rates = {"USD": "1"}
+    scale = 10**RATE_DECIMALS
+    for currency, mid in MID_RATES.items():
+        low, high = round(mid * (1 - RATE_SWING) * scale), round(mid * (1 + RATE_SWING) * scale)
+        units = rng.randrange(-(-low // 10), high // 10) * 10 + rng.choice((1, 3, 7, 9))  # within low..high
+        rates[currency] = str(Decimal(units).scaleb(-RATE_DECIMALS))
+    return rates
 
 
 # --- the handle, used by the grader -------------------------------------------------------------
@@ -78,9 +110,23 @@ class PaymentsStub:
         result: dict[str, Any] = self.control.call("GET", "/config")
         return result
 
-    def reset(self) -> None:
-        """Defaults again, counters and charges forgotten, hung requests released."""
-        self.control.call("POST", "/reset")
+    def reset(self, *, new_rates: bool = False) -> None:
+        """Defaults again, counters and charges forgotten, hung requests released; rates kept unless `new_rates`.
+
+        A fresh deployment asks for new rates; a reset of the counters while an app runs keeps the ones it
+        has seen (and may have cached).
+        """
+        self.control.call("POST", "/reset", {"new_rates": True} if new_rates else None)
+
+    def rates(self) -> dict[str, str]:
+        """The rates `GET /rates/{currency}` answers with now (USD included)."""
+        result: dict[str, str] = self.control.call("GET", "/rates")
+        return result
+
+    def charges(self) -> list[dict[str, Any]]:
+        """Every charge created since the last reset: {key, id, status, amount_cents, currency, customer_email}."""
+        result: list[dict[str, Any]] = self.control.call("GET", "/charges")
+        return result
 
     def stats(self) -> dict[str, Any]:
         result: dict[str, Any] = self.control.call("GET", "/stats")
@@ -91,9 +137,10 @@ class PaymentsStub:
 
 
 @contextlib.contextmanager
-def start_payments_stub() -> Iterator[PaymentsStub]:
-    """Run a stub until the context ends."""
-    with start_service(__name__, [], name="payments_stub") as service:
+def start_payments_stub(seed: int | str | None = None) -> Iterator[PaymentsStub]:
+    """Run a stub until the context ends; its rates come from `seed` (None: a random one)."""
+    args = [] if seed is None else ["--seed", str(seed)]
+    with start_service(__name__, args, name="payments_stub") as service:
         control = ControlClient(service)
         try:
             yield PaymentsStub(service, control)
@@ -205,7 +252,10 @@ def _failing(config: GroupConfig, number: int, attempt: int) -> bool:
 class Stub:
     """Config, counters and recorded charges and notifications of one stub process."""
 
-    def __init__(self) -> None:
+    def __init__(self, seed: str) -> None:
+        self.seed = seed
+        self.rate_draws = 0
+        self.rates = draw_rates(f"{seed}:0")
         self.connections_opened = 0
         self.connections_open = 0
         self.hanging = 0
@@ -220,6 +270,7 @@ class Stub:
         self.attempts: dict[str, Counter[str]] = {group: Counter() for group in GROUPS}
         self.charges: dict[str, dict[str, Any]] = {}
         self.charges_created: Counter[str] = Counter()
+        self.charge_records: list[dict[str, Any]] = []
         self.notifications: deque[dict[str, Any]] = deque(maxlen=MAX_NOTIFICATION_RECORDS)
         self.release = asyncio.Event()
 
@@ -227,8 +278,11 @@ class Stub:
         self.release.set()
         self.release = asyncio.Event()
 
-    def reset(self) -> None:
+    def reset(self, *, new_rates: bool = False) -> None:
         self.release_hung()
+        if new_rates:
+            self.rate_draws += 1
+            self.rates = draw_rates(f"{self.seed}:{self.rate_draws}")
         self.epoch += 1
         self.connections_opened = 0  # connections still open stay counted as open
         self._clear()
@@ -356,6 +410,7 @@ class Stub:
             charge = {"id": f"ch_{secrets.token_hex(12)}", "status": "succeeded",
                       "amount_cents": amount, "currency": currency}  # fmt: skip
             self.charges[key] = charge
+            self.charge_records.append({"key": key, **charge, "customer_email": email})
             self.charges_created[key] += 1
             return json_response(201, charge)
 
@@ -365,7 +420,7 @@ class Stub:
         currency = request.path.removeprefix("/rates/")
 
         def work() -> Response:
-            rate = RATES.get(currency)
+            rate = self.rates.get(currency)
             if rate is None:
                 return json_response(404, {"detail": f"unknown currency: {currency}"})
             return json_response(200, {"currency": currency, "rate": rate})
@@ -394,9 +449,15 @@ def _control_routes(stub: Stub) -> dict[tuple[str, str], Callable[[Request], Res
         log.info("config: %s", _config_json(stub.config))
         return json_response(200, _config_json(stub.config))
 
-    def reset(_: Request) -> Response:
-        stub.reset()
-        log.info("reset")
+    def reset(request: Request) -> Response:
+        try:
+            options = request.json() if request.body else {}
+        except ValueError:
+            options = None
+        if not isinstance(options, dict) or not isinstance(options.get("new_rates", False), bool):
+            return json_response(400, {"detail": 'the body must be empty or {"new_rates": true|false}'})
+        stub.reset(new_rates=options.get("new_rates", False))
+        log.info("reset%s", " with new rates" if options.get("new_rates") else "")
         return json_response(200, {"status": "reset"})
 
     return {
@@ -405,11 +466,13 @@ def _control_routes(stub: Stub) -> dict[tuple[str, str], Callable[[Request], Res
         ("GET", "/config"): lambda _: json_response(200, _config_json(stub.config)),
         ("PUT", "/config"): put_config,
         ("POST", "/reset"): reset,
+        ("GET", "/rates"): lambda _: json_response(200, stub.rates),
+        ("GET", "/charges"): lambda _: json_response(200, stub.charge_records),
     }
 
 
-async def _serve(ready_file: str) -> None:
-    stub = Stub()
+async def _serve(ready_file: str, seed: str) -> None:
+    stub = Stub(seed)
     data = HttpServer(stub.handle, on_open=stub.connection_opened, on_close=stub.connection_closed)
     control = HttpServer(route_requests(_control_routes(stub)))
     try:
@@ -426,9 +489,10 @@ async def _serve(ready_file: str) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m grader.infra.payments_stub")
     parser.add_argument("--ready-file", required=True, help="where to write {port, control_port, pid}")
+    parser.add_argument("--seed", default=None, help="seed of the exchange rates (default: a random one)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    run_child(_serve(args.ready_file))
+    run_child(_serve(args.ready_file, args.seed if args.seed is not None else secrets.token_hex(8)))
 
 
 if __name__ == "__main__":

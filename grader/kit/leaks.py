@@ -219,14 +219,20 @@ def _probe_modules(root: Path) -> list[str]:
 
 
 def _contract_cases(root: Path) -> list[str]:
-    """The names of the contract suite's cases: the functions decorated with `@case`."""
+    """The names of the contract suite's cases: the functions decorated with `@case(...)`."""
     tree = ast.parse((root / CONTRACT_CASES).read_text())
     return [
         node.name.lower()
         for node in ast.walk(tree)
         if isinstance(node, ast.AsyncFunctionDef | ast.FunctionDef)
-        and any(isinstance(d, ast.Name) and d.id == "case" for d in node.decorator_list)
+        and any(_is_case_decorator(d) for d in node.decorator_list)
     ]
+
+
+def _is_case_decorator(node: ast.expr) -> bool:
+    """`@case` or `@case(severity=..., integrity=...)`."""
+    target = node.func if isinstance(node, ast.Call) else node
+    return isinstance(target, ast.Name) and target.id == "case"
 
 
 def _solution_lines(root: Path, common: str) -> dict[str, str]:

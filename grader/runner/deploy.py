@@ -58,7 +58,7 @@ def deploy(
     asyncio_debug: bool = False,
 ) -> Iterator[Deployment]:
     """Start `app_dir` against a fresh copy of the seeded database; tear all of it down on exit."""
-    infra.stub.reset()
+    infra.stub.reset(new_rates=True)  # each deployment its own exchange rates: no table can be copied
     dbname = infra.pg.create_database()
     try:
         with start_pgproxy(infra.pg.endpoint) as proxy:

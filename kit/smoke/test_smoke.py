@@ -6,7 +6,7 @@ grader's functional and load tests are hidden and go much further (see CANDIDATE
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import httpx
@@ -84,9 +84,10 @@ def test_an_order_is_placed_paid_and_listed(client: httpx.Client, email: str) ->
 
 
 def test_an_order_total_converts_to_another_currency(client: httpx.Client, email: str) -> None:
-    """GET /orders/{id}?currency=EUR adds the converted total."""
+    """GET /orders/{id}?currency=EUR adds the converted total, rounded half up to cents."""
     order = _place(client, email, (13, 1))
     converted = client.get(f"/orders/{order['id']}", params={"currency": "EUR"}).json()["converted"]
     assert converted["currency"] == "EUR"
-    expected = (Decimal(order["total_cents"]) * Decimal(converted["rate"]) / 100).quantize(Decimal("0.01"))
+    exact = Decimal(order["total_cents"]) * Decimal(converted["rate"]) / 100
+    expected = exact.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     assert Decimal(converted["total"]) == expected

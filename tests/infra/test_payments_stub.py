@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -12,7 +13,7 @@ import pytest
 
 from grader.infra._service import ControlError
 from grader.infra._wait import wait_until
-from grader.infra.payments_stub import PaymentsStub, start_payments_stub
+from grader.infra.payments_stub import MID_RATES, PaymentsStub, draw_rates, start_payments_stub
 
 CHARGE = {"amount_cents": 1250, "currency": "USD", "customer_email": "ada@example.com"}
 
@@ -74,19 +75,78 @@ def test_a_charge_without_idempotency_key_is_400(stub: PaymentsStub) -> None:
     assert "Idempotency-Key" in response.json()["detail"]
 
 
-def test_rates_are_fixed_strings_and_unknown_currencies_404(stub: PaymentsStub) -> None:
-    """Known currencies have fixed string rates; an unknown one is 404 with a detail."""
-    expected = {"EUR": "0.92", "GBP": "0.79", "JPY": "151.30", "CHF": "0.88", "USD": "1"}
+def test_rates_are_the_tables_strings_and_unknown_currencies_404(stub: PaymentsStub) -> None:
+    """Each known currency answers its rate of the table in force, as a string; an unknown one is 404."""
+    table = stub.rates()
+    assert set(table) == {"USD", *MID_RATES}
     with _client(stub) as client:
-        for currency, rate in expected.items():
+        for currency, rate in table.items():
             response = client.get(f"/rates/{currency}")
             assert (response.status_code, response.json()) == (200, {"currency": currency, "rate": rate})
         unknown = client.get("/rates/XYZ")
     assert unknown.status_code == 404
     assert "detail" in unknown.json()
     stats = stub.stats()
-    assert stats["rates_by_currency"] == {**dict.fromkeys(expected, 1), "XYZ": 1}
-    assert stats["responses_by_status"]["rates"] == {"200": 5, "404": 1}
+    assert stats["rates_by_currency"] == {**dict.fromkeys(table, 1), "XYZ": 1}
+    assert stats["responses_by_status"]["rates"] == {"200": len(table), "404": 1}
+
+
+def test_new_rates_come_with_a_deployments_reset_and_stay_over_a_plain_one(stub: PaymentsStub) -> None:
+    """`reset(new_rates=True)` draws another table; a plain reset (a probe's, mid-deployment) keeps it."""
+    first = stub.rates()
+    stub.reset()
+    assert stub.rates() == first
+    stub.reset(new_rates=True)
+    assert stub.rates() != first
+
+
+@pytest.mark.parametrize("draw", ["1:0", "1:1", "42:3", "99999:7"])
+def test_drawn_rates_are_realistic_and_observable_in_rounding(draw: str) -> None:
+    """Every rate lies within ±8 % of its currency's mid rate, with four decimals ending in 1, 3, 7 or 9."""
+    rates = draw_rates(draw)
+    assert rates.pop("USD") == "1"
+    for currency, rate in rates.items():
+        value = Decimal(rate)
+        assert abs(float(value) / MID_RATES[currency] - 1) <= 0.08, (currency, rate)
+        assert value.as_tuple().exponent == -4, (currency, rate)
+        assert rate[-1] in "1379", (currency, rate)
+
+
+def test_drawn_rates_depend_only_on_the_seed_and_draw() -> None:
+    """The same seed and draw give the same table (a grade is reproducible); another seed another table."""
+    assert draw_rates("7:1") == draw_rates("7:1")
+    assert draw_rates("7:1") != draw_rates("8:1")
+    assert draw_rates("7:1") != draw_rates("7:2")
+
+
+def test_a_seeded_stub_serves_the_seeds_table() -> None:
+    """`start_payments_stub(seed)` serves the table of that seed's first draw, and `/rates` says so."""
+    with start_payments_stub(seed=123) as seeded:
+        assert seeded.rates() == draw_rates("123:0")
+        seeded.reset(new_rates=True)
+        assert seeded.rates() == draw_rates("123:1")
+
+
+def test_charges_lists_every_created_charge_with_its_key(stub: PaymentsStub) -> None:
+    """`charges()` lists each charge once with its key, id, amount, currency and e-mail; a replay adds none."""
+    with _client(stub) as client:
+        first = _charge(client, "k-1").json()
+        _charge(client, "k-1")
+        second = _charge(client, "k-2", {**CHARGE, "amount_cents": 99}).json()
+    assert stub.charges() == [
+        {"key": "k-1", **first, "customer_email": CHARGE["customer_email"]},
+        {"key": "k-2", **second, "customer_email": CHARGE["customer_email"]},
+    ]
+    stub.reset()
+    assert stub.charges() == []
+
+
+def test_a_bad_reset_body_is_400(stub: PaymentsStub) -> None:
+    """`POST /reset` takes nothing or {"new_rates": bool}; anything else is refused and changes nothing."""
+    table = stub.rates()
+    with pytest.raises(ControlError, match="400"):
+        stub.control.call("POST", "/reset", {"new_rates": "yes"})
+    assert stub.rates() == table
 
 
 def test_notifications_are_accepted_and_recorded_per_attempt(stub: PaymentsStub) -> None:
