@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from grader.kitdata import API_KEY
+from grader.kitdata import API_KEY, CATEGORIES
 from grader.runner.deploy import Deployment
 
 HEALTH_TIMEOUT = 15.0
@@ -113,8 +113,10 @@ class OrderMaker:
         product = self._free.pop()
         return {"customer_email": f"probe{product}@example.org", "items": [{"product_id": product, "quantity": 1}]}
 
-    async def place(self, client: httpx.AsyncClient, samples: Samples) -> httpx.Response | None:
-        return await timed(samples, client.post("/orders", json=self.body(), headers={"X-API-Key": API_KEY}))
+    async def place(
+        self, client: httpx.AsyncClient, samples: Samples, *, api_key: str = API_KEY
+    ) -> httpx.Response | None:
+        return await timed(samples, client.post("/orders", json=self.body(), headers={"X-API-Key": api_key}))
 
 
 def place_orders(url: str, maker: OrderMaker, count: int) -> tuple[Samples, list[int]]:
@@ -156,3 +158,59 @@ def lag_under_load(
         return load, lag
 
     return asyncio.run(measure())
+
+
+# --- every database-backed route: probes of a bug class drive all of them, not one ---------------
+
+Request = Callable[[httpx.AsyncClient, Samples], Awaitable[object]]
+Send = Callable[[httpx.AsyncClient], Awaitable[httpx.Response]]
+
+
+@dataclass(frozen=True)
+class Seeded:
+    """Ids and addresses that exist in a fresh deployment's database, read with the grader's own SQL."""
+
+    product_ids: list[int]
+    emails: list[str]
+    order_ids: list[int]
+
+    @classmethod
+    def read(cls, deployment: Deployment) -> Seeded:
+        products = [int(r[0]) for r in deployment.query("SELECT id FROM products ORDER BY id")]
+        emails = [str(r[0]) for r in deployment.query("SELECT email FROM customers ORDER BY id LIMIT 2000")]
+        orders = [int(r[0]) for r in deployment.query("SELECT id FROM orders ORDER BY id LIMIT 5000")]
+        return cls(products, emails, orders)
+
+
+def route_requests(seeded: Seeded, maker: OrderMaker, seed: int = 3) -> dict[str, Send]:
+    """One request per database-backed route group: product reads, the product list, a customer's
+    history, order reads and checkout; each call picks a fresh random row (a new product to order)."""
+    rng = random.Random(seed)
+
+    def product_list(client: httpx.AsyncClient) -> Awaitable[httpx.Response]:
+        params: dict[str, str | int] = {"limit": 20, "offset": rng.randrange(0, max(1, len(seeded.product_ids) - 20))}
+        if rng.random() < 0.5:
+            params = {"limit": 20, "offset": rng.randrange(0, 200), "category": rng.choice(CATEGORIES)}
+        return client.get("/products", params=params)
+
+    return {
+        "GET /products/{id}": lambda client: client.get(f"/products/{rng.choice(seeded.product_ids)}"),
+        "GET /products": product_list,
+        "GET /customers/{email}/orders": lambda client: client.get(f"/customers/{rng.choice(seeded.emails)}/orders"),
+        "GET /orders/{id}": lambda client: client.get(f"/orders/{rng.choice(seeded.order_ids)}"),
+        "POST /orders": lambda client: client.post("/orders", json=maker.body(), headers={"X-API-Key": API_KEY}),
+    }
+
+
+def timing(send: Send) -> Request:
+    """`send` as a measured request for `lag_under_load`."""
+    return lambda client, samples: timed(samples, send(client))
+
+
+ROUTE_SUCCESS = {"POST /orders": 201}  # every other route group answers 200
+
+
+def answers(samples: Samples) -> str:
+    """What came back, for a message: `{201: 9, 503: 2}`, with transport errors if any."""
+    errors = f" and errors {samples.errors}" if samples.errors else ""
+    return f"{samples.statuses}{errors}"
