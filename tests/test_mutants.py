@@ -49,7 +49,8 @@ def test_every_variant_names_its_bug_and_is_found_by_name() -> None:
     """A variant is `<bug id>@<where>` of a catalogued bug, and mutant_for finds exactly it."""
     for name in variant_names():
         bug_id, _, variant = name.partition("@")
-        assert bug_id in BUG_IDS and variant, name
+        assert bug_id in BUG_IDS, name
+        assert variant, name
         assert mutant_for(name).name == name
     with pytest.raises(MutantError, match="no mutant n-plus-one@nowhere"):
         mutant_for("n-plus-one@nowhere")

@@ -2,7 +2,8 @@
 
 Grades the exercise (every bug expected `present`), the solution (none), one mutant per catalogued
 bug (the solution with only that bug put back, from `tests/mutants/`: exactly its bug `present`, every
-other `fixed`; its variants `<bug id>@<where>` put the same bug back in one more place) and the alternative correct submissions (`tests/alternatives/<name>`, column
+other `fixed`; its variants `<bug id>@<where>` put the same bug back in one more place) and the
+alternative correct submissions (`tests/alternatives/<name>`, column
 `alt-<name>`: every bug fixed differently from the solution, so every one `fixed`). Prints the matrix
 (bugs x submissions) and the contract outcome of each submission, writes it to `matrix.json` under
 --out beside each submission's reports, and exits 1 on any miss, false alarm, inconclusive verdict,

@@ -18,16 +18,18 @@ MUTANT = Mutant(
     ),
 )
 
+_VERIFIED = "    if (presented, row.hash) in verified:\n        return VerifiedKey(id=row.id, prefix=prefix, name=row.name)\n"
+
 VARIANTS = (
     Mutant(
         "cpu-bound-in-async",
-        "the hash on the event loop, behind a lock-out: after 5 wrong keys a prefix's unverified keys are refused unhashed",
+        "the hash on the event loop behind a lock-out: after 5 wrong keys, a prefix's new keys are refused unhashed",
         (
             *MUTANT.edits,
             Edit(
                 "app/security.py",
-                "    if (presented, row.hash) in verified:\n        return VerifiedKey(id=row.id, prefix=prefix, name=row.name)\n",
-                "    if (presented, row.hash) in verified:\n        return VerifiedKey(id=row.id, prefix=prefix, name=row.name)\n"
+                _VERIFIED,
+                _VERIFIED
                 "    if _FAILURES.get(prefix, 0) >= 5:  # brute force: refuse without paying for the hash\n"
                 "        raise _unauthorized()\n",
             ),

@@ -74,7 +74,7 @@ VARIANTS = (
         (
             *MUTANT.edits[:3],
             Edit("app/routes/orders.py", '_CENT = Decimal("0.01")\n', '_CENT = Decimal("0.01")\n' + _BRIDGE + _CACHE),
-            Edit("app/routes/orders.py", "else await payments.get_rate(currency)", "else _cached_rate(payments, currency)"),
+            Edit("app/routes/orders.py", "await payments.get_rate(currency)", "_cached_rate(payments, currency)"),
         ),
         variant="cached",
     ),
