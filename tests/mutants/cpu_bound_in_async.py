@@ -18,7 +18,9 @@ MUTANT = Mutant(
     ),
 )
 
-_VERIFIED = "    if (presented, row.hash) in verified:\n        return VerifiedKey(id=row.id, prefix=prefix, name=row.name)\n"
+_VERIFIED = (
+    "    if (presented, row.hash) in verified:\n        return VerifiedKey(id=row.id, prefix=prefix, name=row.name)\n"
+)
 
 VARIANTS = (
     Mutant(
@@ -30,7 +32,7 @@ VARIANTS = (
                 "app/security.py",
                 _VERIFIED,
                 _VERIFIED
-                "    if _FAILURES.get(prefix, 0) >= 5:  # brute force: refuse without paying for the hash\n"
+                + "    if _FAILURES.get(prefix, 0) >= 5:  # brute force: refuse without paying for the hash\n"
                 "        raise _unauthorized()\n",
             ),
             Edit(

@@ -60,7 +60,7 @@ async def customer_orders(email: str, request: Request) -> CustomerOrdersPublic:
         "no-connection-pool",
         "a pool of 150 connections, every one opened in the lifespan before the first request",
         (
-            Edit("app/config.py", "db_pool_size: int = Field(default=20, ge=1)", "db_pool_size: int = Field(default=150, ge=1)"),
+            Edit("app/config.py", "Field(default=20, ge=1)", "Field(default=150, ge=1)"),
             Edit(
                 "app/main.py",
                 "    read_engine = engine.execution_options(",
