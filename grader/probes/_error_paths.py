@@ -15,7 +15,7 @@ leak can live on any path, so the tour takes them all, in one deployment, in thi
    every connection a pool can still lend is lent, so one that does nothing in it was left checked
    out; the path where it was last active is the one that leaked it.
 
-After each path, once the app has been quiet for 0.3 s (no traffic, so no garbage collection hides a
+After each path, once the app has been quiet for 0.25 s (no traffic, so no garbage collection hides a
 leak), the app's backends idle in a transaction that the path left are counted (pg_stat_activity).
 """
 
@@ -36,13 +36,14 @@ from grader.probes._base import ProbeTarget
 from grader.probes._measure import OrderMaker, Samples, Seeded, app_client, closed_loop, route_requests, timed
 from grader.runner.deploy import Deployment
 
-QUIET_S = 0.3
+QUIET_S = 0.25
 BURST_CLIENTS = 64  # more than any sane pool holds: every connection it can lend is lent
 BURST_ABOVE_HELD = 32  # ... and more than the app holds, however many that is
 BURST_CLIENTS_MAX = 400
 BURST_S = 0.5
+WARM_UP_S = 0.3
 BURST_DB_LATENCY_MS = 10
-READS_PER_ROUTE = 15
+READS_PER_ROUTE = 10
 ERRORS_PER_PATH = 4
 HANGING = 3  # orders per hang path (504, client disconnect)
 HANG_LIMIT_S = 7.0  # the hang is released after this long: the 504s not answered by then get the stub's 503
@@ -56,7 +57,7 @@ _APP_BACKENDS = "datname = current_database() AND pid <> pg_backend_pid() AND ba
 _IDLE_IN_TRANSACTION = f"""
     SELECT pid FROM pg_stat_activity
     WHERE {_APP_BACKENDS} AND state LIKE 'idle in transaction%%'
-      AND state_change >= %s AND now() - state_change > interval '200 milliseconds'
+      AND state_change >= %s AND now() - state_change > interval '150 milliseconds'
 """
 _IN_TRANSACTION = f"SELECT pid FROM pg_stat_activity WHERE {_APP_BACKENDS} AND state LIKE 'idle in transaction%%'"
 _BUSY = f"SELECT count(*) FROM pg_stat_activity WHERE {_APP_BACKENDS} AND state = 'active'"
@@ -218,7 +219,7 @@ class _Tourist:
 
         return await self._measured(path, run())
 
-    async def _burst(self, samples: Samples, product_ids: list[int]) -> None:
+    async def _burst(self, samples: Samples, product_ids: list[int], seconds: float = BURST_S) -> None:
         """Concurrent reads by more clients than the app holds connections."""
         held = len(self.activity.live())
         clients = min(max(BURST_CLIENTS, held + BURST_ABOVE_HELD), BURST_CLIENTS_MAX)
@@ -229,12 +230,12 @@ class _Tourist:
                 product = product_ids[next(counter) % len(product_ids)]
                 await timed(samples, client.get(f"/products/{product}"))
 
-            await closed_loop(clients, BURST_S, one)
+            await closed_loop(clients, seconds, one)
 
     async def run(self) -> Tour:
         started = self.activity.mark("start-up")
         async with self.client:
-            await self._burst(Samples(), self.seeded.product_ids[::7])
+            await self._burst(Samples(), self.seeded.product_ids[::7], WARM_UP_S)
             await self._settle()
             self.activity.mark("warm-up")
             await self._sequential("POST /orders (201)", 201, [self._order() for _ in range(8)])

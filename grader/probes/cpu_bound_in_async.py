@@ -23,7 +23,7 @@ from grader.probes._measure import OrderMaker, Samples, answers, lag_under_load,
 BUG = "cpu-bound-in-async"
 METRIC = "health_p90_ms"
 WRONG_KEY_CLIENTS = 3
-DURATION = 2.0
+DURATION = 1.5
 MIN_CHECKS = 8
 MIN_VALID_OK = 0.8  # of the valid-key orders
 MAX_UNCHECKED = 0.05  # of the wrong keys, answered anything but 401

@@ -32,7 +32,7 @@ BUG = "sync-db-driver"
 METRIC = "health_p90_ms"
 DB_LATENCY_MS = 20
 CLIENTS = 20
-SECONDS_PER_GROUP = 1.2
+SECONDS_PER_GROUP = 1.0
 MIN_OK = 5
 
 
