@@ -10,7 +10,7 @@ leak can live on any path, so the tour takes them all, in one deployment, in thi
 3. the payments API hangs: 3 orders wait for their 504 and 3 more whose clients disconnect mid-request;
    while they wait, the read routes (product, product list, customer history, order) and the 404, 409,
    422 and 401 paths run one request at a time; then the hang ends (released after 7 s at most);
-4. 502: the payments API answers 503 to every attempt;
+4. 502: the payments API answers 503 to every attempt (4 orders at once);
 5. a last burst of concurrent reads by more clients than the app holds connections (64 at least):
    every connection a pool can still lend is lent, so one that does nothing in it was left checked
    out; the path where it was last active is the one that leaked it.
@@ -33,7 +33,16 @@ import httpx
 
 from grader.kitdata import API_KEY
 from grader.probes._base import ProbeTarget
-from grader.probes._measure import OrderMaker, Samples, Seeded, app_client, closed_loop, route_requests, timed
+from grader.probes._measure import (
+    OrderMaker,
+    Samples,
+    Seeded,
+    Shared,
+    app_client,
+    closed_loop,
+    route_requests,
+    timed,
+)
 from grader.runner.deploy import Deployment
 
 QUIET_S = 0.25
@@ -41,7 +50,7 @@ BURST_CLIENTS = 64  # more than any sane pool holds: every connection it can len
 BURST_ABOVE_HELD = 32  # ... and more than the app holds, however many that is
 BURST_CLIENTS_MAX = 400
 BURST_S = 0.5
-WARM_UP_S = 0.3
+WARM_UP_S = 0.2
 BURST_DB_LATENCY_MS = 10
 READS_PER_ROUTE = 10
 ERRORS_PER_PATH = 4
@@ -75,6 +84,7 @@ class Path:
     opened: int = 0  # new connections the proxy saw while it ran
     idle_in_transaction: int = 0  # the app's backends it left idle in a transaction
     left_checked_out: int = 0  # connections last active in it and never lent again in the last burst
+    seconds: float = 0.0
 
     @property
     def requests(self) -> int:
@@ -101,6 +111,7 @@ class Path:
             "new_connections_per_100_requests": round(self.new_per_100, 1),
             "idle_in_transaction_after": self.idle_in_transaction,
             "left_checked_out": self.left_checked_out,
+            "seconds": round(self.seconds, 2),
         }
 
 
@@ -141,21 +152,17 @@ class _Activity:
         return {int(r["id"]): int(r["statements"]) for r in self.stats["connections"] if r["outcome"] == "open"}
 
 
-_TOURS: dict[int, tuple[ProbeTarget, Tour, set[str]]] = {}
+def _take_tour(target: ProbeTarget) -> Tour:
+    with target.deploy() as deployment:
+        return asyncio.run(_Tourist(deployment).run())
+
+
+TOUR = Shared(("no-connection-pool", "connection-leak-on-error"), _take_tour)
 
 
 def tour_for(target: ProbeTarget, probe: str) -> Tour:
-    """The tour of this submission: run once, for whichever of the two probes asks first."""
-    cached = _TOURS.get(id(target))
-    if cached is None or cached[0] is not target:
-        with target.deploy() as deployment:
-            tour = asyncio.run(_Tourist(deployment).run())
-        cached = (target, tour, set())
-        _TOURS[id(target)] = cached
-    cached[2].add(probe)
-    if len(cached[2]) == 2:  # both probes have it
-        del _TOURS[id(target)]
-    return cached[1]
+    """The tour of this submission: taken once, for whichever of the two probes asks first."""
+    return TOUR.get(target, probe)
 
 
 async def _poll(done: Callable[[], bool], limit_s: float, every_s: float = 0.05) -> None:
@@ -202,9 +209,10 @@ class _Tourist:
 
     async def _measured(self, path: Path, run: Awaitable[object]) -> Path:
         """Run a path, then count what it opened and what it left idle in a transaction."""
-        since, opened = self._now(), self.activity.opened()
+        since, opened, started = self._now(), self.activity.opened(), time.monotonic()
         await run
         await self._settle()
+        path.seconds = time.monotonic() - started
         path.opened = int(self.activity.mark(path.name)["connections_opened"]) - opened
         path.idle_in_transaction = len(self._idle_in_transaction(since))
         self.paths.append(path)
@@ -238,7 +246,7 @@ class _Tourist:
             await self._burst(Samples(), self.seeded.product_ids[::7], WARM_UP_S)
             await self._settle()
             self.activity.mark("warm-up")
-            await self._sequential("POST /orders (201)", 201, [self._order() for _ in range(8)])
+            await self._sequential("POST /orders (201)", 201, [self._order() for _ in range(ERRORS_PER_PATH)])
             await self._while_payments_hang()
             await self._failing_payments()
             burst = await self._last_burst()
@@ -293,6 +301,7 @@ class _Tourist:
         timeout_path.idle_in_transaction = len(still & timeout_pids)
         leaving_path.idle_in_transaction = len(still & leaving_pids)
         timeout_path.opened += int(activity.mark(ANSWERED)["connections_opened"]) - opened
+        timeout_path.seconds = leaving_path.seconds = time.monotonic() - hang_started
         self.paths += [timeout_path, leaving_path]
 
     async def _other_paths(self) -> None:
@@ -326,7 +335,7 @@ class _Tourist:
     async def _failing_payments(self) -> None:
         """Orders while the payments API answers 503 to every attempt: the app gives up with 502."""
         self.deployment.stub.configure(charges={"fail_first": 1000, "failure": "503"})
-        path = Path("payments failing (502)", 502, 2)
+        path = Path("payments failing (502)", 502, ERRORS_PER_PATH)
         gate = asyncio.Semaphore(path.concurrency)
 
         async def failed_order() -> None:

@@ -38,5 +38,7 @@ def probe(target: ProbeTarget) -> ProbeResult:
     problems = []
     if burst.ok(200) < MIN_BURST_SUCCESS * max(len(burst.latencies_ms), 1):
         problems.append(f"reads after the error paths answered {answers(burst)}")
-    what = f"connections left idle in a transaction or checked out by {worst.name} (worst of {len(tour.paths)} paths)"
+    paths = len(tour.paths)
+    where = f"by {worst.name} (worst of {paths} paths)" if worst.leaked else f"by any of {paths} paths"
+    what = f"connections left idle in a transaction or checked out {where}"
     return judge(BUG, worst.leaked, evidence, what=what, problems=problems)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import httpx
 
 from grader.probes._base import ProbeResult, ProbeTarget, inconclusive, judge
+from grader.probes._together import QUERIES
 from grader.runner.deploy import Deployment
 
 BUG = "n-plus-one"
@@ -42,15 +43,19 @@ def _statements(deployment: Deployment, client: httpx.Client, email: str) -> tup
 
 
 def probe(target: ProbeTarget) -> ProbeResult:
-    with target.deploy() as deployment:
-        for kind, orders in (("few", SMALL), ("many", LARGE)):
-            _customer_with_orders(deployment, f"warm-{kind}-orders@example.org", orders)
-            _customer_with_orders(deployment, f"{kind}-orders@example.org", orders)
-        with httpx.Client(base_url=deployment.url, timeout=20.0) as client:
-            for kind in ("few", "many"):  # the same statements, on other customers
-                client.get(f"/customers/warm-{kind}-orders@example.org/orders")
-            small_status, small = _statements(deployment, client, "few-orders@example.org")
-            large_status, large = _statements(deployment, client, "many-orders@example.org")
+    return QUERIES.get(target, BUG)[BUG]
+
+
+def measure(deployment: Deployment) -> ProbeResult:
+    """Statements per extra order, on a deployment that sync-bridge-deadlock measures next."""
+    for kind, orders in (("few", SMALL), ("many", LARGE)):
+        _customer_with_orders(deployment, f"warm-{kind}-orders@example.org", orders)
+        _customer_with_orders(deployment, f"{kind}-orders@example.org", orders)
+    with httpx.Client(base_url=deployment.url, timeout=20.0) as client:
+        for kind in ("few", "many"):  # the same statements, on other customers
+            client.get(f"/customers/warm-{kind}-orders@example.org/orders")
+        small_status, small = _statements(deployment, client, "few-orders@example.org")
+        large_status, large = _statements(deployment, client, "many-orders@example.org")
     evidence = {
         f"statements_for_{SMALL}_orders": small,
         f"statements_for_{LARGE}_orders": large,

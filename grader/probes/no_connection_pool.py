@@ -40,5 +40,7 @@ def probe(target: ProbeTarget) -> ProbeResult:
             f"the app opened {tour.startup_opened} connections before its first request and holds "
             f"{tour.idle_open} when quiet (more than any sane pool: > {SANE_POOL_MAX})"
         )
-    what = f"new database connections per 100 requests on {worst.name} (worst of {len(tour.paths)} paths)"
+    paths = len(tour.paths)
+    where = f"on {worst.name} (worst of {paths} paths)" if worst.new_per_100 else f"on any of {paths} paths"
+    what = f"new database connections per 100 requests {where}"
     return judge(BUG, worst.new_per_100, evidence, what=what, problems=problems)

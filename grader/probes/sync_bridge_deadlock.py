@@ -1,7 +1,7 @@
 """sync-bridge-deadlock: a sync helper waiting on a future of its own loop can only time out.
 
 A cache in front of the bridge hides it after the first conversion of a currency, so every call asks
-for a currency this deployment has not converted yet (the stub's currencies other than USD, each once)
+for a currency this deployment has not converted yet (three of the stub's currencies other than USD)
 and the verdict is the slowest call, not a median that the cached ones would make.
 """
 
@@ -12,20 +12,29 @@ import asyncio
 from grader import kitdata
 from grader.probes._base import ProbeResult, ProbeTarget, inconclusive, judge
 from grader.probes._measure import Samples, app_client, lag_during, summary, timed
+from grader.probes._together import QUERIES
+from grader.runner.deploy import Deployment
 
 BUG = "sync-bridge-deadlock"
 METRIC = "convert_max_ms"
 FIRST_ORDER = 101
 
 
+CALLS = 3  # each ~1 s where the bridge blocks
+
+
 def _currencies() -> list[str]:
-    return sorted(currency for currency in kitdata.RATES if currency != "USD")
+    return sorted(currency for currency in kitdata.RATES if currency != "USD")[:CALLS]
 
 
 def probe(target: ProbeTarget) -> ProbeResult:
+    return QUERIES.get(target, BUG)[BUG]
+
+
+def measure(deployment: Deployment) -> ProbeResult:
+    """The slowest first conversion, on a deployment of its own or one n-plus-one measured first."""
     currencies = _currencies()
-    with target.deploy() as deployment:
-        calls, lag, slowest = asyncio.run(_convert(deployment.url, currencies))
+    calls, lag, slowest = asyncio.run(_convert(deployment.url, currencies))
     evidence = {
         "currencies": currencies,
         "statuses": calls.statuses,

@@ -2,10 +2,11 @@
 
 A sync driver can be left on any route, so the probe drives every database-backed route group in turn
 (product reads, the product list, a customer's history, order reads, checkout), each with 20 clients
-while every database round trip takes 20 ms more, and times GET /health meanwhile. The verdict is the
-worst group's lag. A group over the threshold is measured again without the database latency: lag that
-does not go away with it is not the database's (checkout also hashes an API key, which has its own
-probe), so the group's value is the lag the latency added.
+while every database round trip takes 40 ms more, and times GET /health meanwhile. The verdict is the
+worst group's lag. Checkout also hashes an API key (cpu-bound-in-async's question): when it alone is
+over the threshold, it is measured again without the added latency, and only the lag the latency added
+counts. Each window is bounded (grader/probes/_measure.py lag_under_load), so a frozen app costs no
+more time than a healthy one.
 """
 
 from __future__ import annotations
@@ -20,20 +21,24 @@ from grader.probes._measure import (
     Samples,
     Seeded,
     Send,
+    drained,
     lag_under_load,
     percentile,
+    place_orders,
     route_requests,
     summary,
     timing,
 )
+from grader.probes._together import LOOP_LAG
 from grader.runner.deploy import Deployment
 
 BUG = "sync-db-driver"
 METRIC = "health_p90_ms"
-DB_LATENCY_MS = 20
+DB_LATENCY_MS = 40
 CLIENTS = 20
 SECONDS_PER_GROUP = 1.0
 MIN_OK = 5
+CHECKOUT = "POST /orders"
 
 
 def _lag(deployment: Deployment, send: Send) -> tuple[Samples, Samples]:
@@ -41,32 +46,41 @@ def _lag(deployment: Deployment, send: Send) -> tuple[Samples, Samples]:
 
 
 def probe(target: ProbeTarget) -> ProbeResult:
+    return LOOP_LAG.get(target, BUG)[BUG]
+
+
+def measure(deployment: Deployment) -> ProbeResult:
+    """The route groups' lag, on a deployment of its own or one that cpu-bound-in-async measured first."""
     threshold = load_catalogue().bug(BUG).threshold
     groups: dict[str, dict[str, Any]] = {}
     values: dict[str, float] = {}
-    with target.deploy() as deployment:
-        requests = route_requests(Seeded.read(deployment), OrderMaker(deployment))
-        deployment.proxy.configure(latency_ms=DB_LATENCY_MS)
-        for name, request in requests.items():
-            load, lag = _lag(deployment, request)
-            ok = load.ok(ROUTE_SUCCESS.get(name, 200))
-            groups[name] = {
-                "requests_ms": summary(load.latencies_ms),
-                "statuses": load.statuses,
-                "errors": load.errors,
-                "health_ms": summary(lag.latencies_ms),
-                "succeeded": ok,
-            }
-            if ok >= MIN_OK and lag.latencies_ms:
-                values[name] = percentile(lag.latencies_ms, 90)
-        over = [name for name, value in values.items() if value > threshold]
-        if over:
-            deployment.proxy.configure(latency_ms=0)
-            for name in over:
-                _, lag = _lag(deployment, requests[name])
-                without = percentile(lag.latencies_ms, 90) if lag.latencies_ms else 0.0
-                groups[name]["health_ms_without_db_latency"] = summary(lag.latencies_ms)
-                values[name] = max(values[name] - without, 0.0)
+    maker = OrderMaker(deployment)
+    requests = route_requests(Seeded.read(deployment), maker)
+    # one order first: an app that remembers verified keys then checks the probe's key only once
+    place_orders(deployment.url, maker, 1)
+    deployment.proxy.configure(latency_ms=DB_LATENCY_MS)
+    for name, send in requests.items():  # checkout last: what its key checks queue stays out of the reads
+        load, lag = _lag(deployment, send)
+        ok = load.ok(ROUTE_SUCCESS.get(name, 200))
+        groups[name] = {
+            "requests_ms": summary(load.latencies_ms),
+            "statuses": load.statuses,
+            "errors": load.errors,
+            "health_ms": summary(lag.latencies_ms),
+            "health_errors": lag.errors,
+            "succeeded": ok,
+        }
+        if ok >= MIN_OK and lag.latencies_ms:
+            values[name] = percentile(lag.latencies_ms, 90)
+    reads_over = any(value > threshold for name, value in values.items() if name != CHECKOUT)
+    if not reads_over and values.get(CHECKOUT, 0.0) > threshold:
+        # Checkout's lag may be its key check's (cpu-bound-in-async): count only what the latency added.
+        deployment.proxy.configure(latency_ms=0)
+        groups[CHECKOUT]["seconds_waited_for_the_app_to_drain"] = round(drained(deployment.url), 2)
+        _, lag = _lag(deployment, requests[CHECKOUT])
+        without = percentile(lag.latencies_ms, 90) if lag.latencies_ms else 0.0
+        groups[CHECKOUT]["health_ms_without_db_latency"] = summary(lag.latencies_ms)
+        values[CHECKOUT] = max(values[CHECKOUT] - without, 0.0)
     for name, value in values.items():
         groups[name]["judged_health_p90_ms"] = round(value, 2)
     evidence = {
