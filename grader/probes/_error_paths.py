@@ -4,16 +4,16 @@ no-connection-pool judges the new connections each path makes (the proxy counts 
 holds at start-up and idle; connection-leak-on-error judges what each path leaves behind. A pool or a
 leak can live on any path, so the tour takes them all, in one deployment, in this order:
 
-1. start-up: what the app opened before any request; then a burst of 64 concurrent reads, so that a
-   pool has grown to its size before anything is counted;
+1. start-up: what the app opened before any request; then a burst like the last one (5.), so that
+   every pool has grown to its size before anything is counted;
 2. checkout answered 201, while the payments API is healthy;
 3. the payments API hangs: 3 orders wait for their 504 and 3 more whose clients disconnect mid-request;
    while they wait, the read routes (product, product list, customer history, order) and the 404, 409,
    422 and 401 paths run one request at a time; then the hang ends (released after 7 s at most);
 4. 502: the payments API answers 503 to every attempt (4 orders at once);
-5. a last burst of concurrent reads by more clients than the app holds connections (64 at least):
-   every connection a pool can still lend is lent, so one that does nothing in it was left checked
-   out; the path where it was last active is the one that leaked it.
+5. a last burst of every read route and some checkouts, by twice as many clients as the app holds
+   connections (64 at least): every connection a pool can still lend is lent, so one that does
+   nothing in it was left checked out; the path where it was last active is the one that leaked it.
 
 After each path, once the app has been quiet for 0.25 s (no traffic, so no garbage collection hides a
 leak), the app's backends idle in a transaction that the path left are counted (pg_stat_activity).
@@ -227,23 +227,25 @@ class _Tourist:
 
         return await self._measured(path, run())
 
-    async def _burst(self, samples: Samples, product_ids: list[int], seconds: float = BURST_S) -> None:
-        """Concurrent reads by more clients than the app holds connections."""
+    async def _burst(self, samples: Samples, seconds: float = BURST_S) -> None:
+        """Every read route and some checkouts at once, by twice as many clients as the app holds
+        connections (64 at least): a pool of any route is asked for more than it has."""
         held = len(self.activity.live())
-        clients = min(max(BURST_CLIENTS, held + BURST_ABOVE_HELD), BURST_CLIENTS_MAX)
-        counter = iter(range(10**9))
+        clients = min(max(BURST_CLIENTS, 2 * held + BURST_ABOVE_HELD), BURST_CLIENTS_MAX)
+        sends = route_requests(self.seeded, self.maker, seed=5)
+        reads = [send for name, send in sends.items() if name != "POST /orders"]
+        mix = [*reads, *reads, sends["POST /orders"]]  # one in nine a checkout: a pool used for writes too
         async with app_client(self.deployment.url, timeout=REQUEST_TIMEOUT_S, connections=clients) as client:
 
-            async def one(_: int) -> None:
-                product = product_ids[next(counter) % len(product_ids)]
-                await timed(samples, client.get(f"/products/{product}"))
+            async def one(worker: int) -> None:
+                await timed(samples, mix[worker % len(mix)](client))
 
             await closed_loop(clients, seconds, one)
 
     async def run(self) -> Tour:
         started = self.activity.mark("start-up")
         async with self.client:
-            await self._burst(Samples(), self.seeded.product_ids[::7], WARM_UP_S)
+            await self._burst(Samples(), WARM_UP_S)
             await self._settle()
             self.activity.mark("warm-up")
             await self._sequential("POST /orders (201)", 201, [self._order() for _ in range(ERRORS_PER_PATH)])
@@ -354,7 +356,7 @@ class _Tourist:
         self.deployment.proxy.configure(latency_ms=BURST_DB_LATENCY_MS)
         burst = Samples()
         try:
-            await self._burst(burst, self.seeded.product_ids[3::11])
+            await self._burst(burst)
         finally:
             self.deployment.proxy.configure(latency_ms=0)
         await self._settle()

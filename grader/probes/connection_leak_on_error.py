@@ -36,7 +36,7 @@ def probe(target: ProbeTarget) -> ProbeResult:
     worst = max(tour.paths, key=lambda path: path.leaked)
     evidence["worst_path"] = worst.name
     problems = []
-    if burst.ok(200) < MIN_BURST_SUCCESS * max(len(burst.latencies_ms), 1):
+    if burst.ok(200) + burst.ok(201) < MIN_BURST_SUCCESS * max(len(burst.latencies_ms), 1):
         problems.append(f"reads after the error paths answered {answers(burst)}")
     paths = len(tour.paths)
     where = f"by {worst.name} (worst of {paths} paths)" if worst.leaked else f"by any of {paths} paths"
