@@ -51,6 +51,7 @@ BURST_ABOVE_HELD = 32  # ... and more than the app holds, however many that is
 BURST_CLIENTS_MAX = 400
 BURST_S = 0.5
 WARM_UP_S = 0.2
+BURST_GRACE_S = 1.0  # then what is still running is abandoned
 BURST_DB_LATENCY_MS = 10
 READS_PER_ROUTE = 10
 ERRORS_PER_PATH = 4
@@ -240,7 +241,7 @@ class _Tourist:
             async def one(worker: int) -> None:
                 await timed(samples, mix[worker % len(mix)](client))
 
-            await closed_loop(clients, seconds, one)
+            await closed_loop(clients, seconds, one, grace=BURST_GRACE_S)
 
     async def run(self) -> Tour:
         started = self.activity.mark("start-up")

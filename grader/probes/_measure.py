@@ -68,15 +68,22 @@ async def timed(samples: Samples, request: Awaitable[httpx.Response]) -> httpx.R
     return response
 
 
-async def closed_loop(clients: int, duration: float, one: Callable[[int], Awaitable[None]]) -> None:
-    """`clients` workers each calling `one(worker)` back to back until `duration` seconds have passed."""
+async def closed_loop(
+    clients: int, duration: float, one: Callable[[int], Awaitable[None]], *, grace: float | None = None
+) -> None:
+    """`clients` workers each calling `one(worker)` back to back until `duration` seconds have passed;
+    with `grace`, calls still running that long after the end are abandoned (a frozen app costs no more)."""
     deadline = time.monotonic() + duration
 
     async def worker(index: int) -> None:
         while time.monotonic() < deadline:
             await one(index)
 
-    await asyncio.gather(*(worker(i) for i in range(clients)))
+    workers = [asyncio.create_task(worker(i)) for i in range(clients)]
+    _, pending = await asyncio.wait(workers, timeout=None if grace is None else duration + grace)
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*workers, return_exceptions=grace is not None)
 
 
 async def health_lag(client: httpx.AsyncClient, stop: asyncio.Event, interval: float = 0.02) -> Samples:

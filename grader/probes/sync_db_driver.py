@@ -2,7 +2,7 @@
 
 A sync driver can be left on any route, so the probe drives every database-backed route group in turn
 (product reads, the product list, a customer's history, order reads, checkout), each with 20 clients
-while every database round trip takes 40 ms more, and times GET /health meanwhile. The verdict is the
+while every database round trip takes 80 ms more, and times GET /health meanwhile. The verdict is the
 worst group's lag. Checkout also hashes an API key (cpu-bound-in-async's question): when it alone is
 over the threshold, it is measured again without the added latency, and only the lag the latency added
 counts. Each window is bounded (grader/probes/_measure.py lag_under_load), so a frozen app costs no
@@ -34,7 +34,7 @@ from grader.runner.deploy import Deployment
 
 BUG = "sync-db-driver"
 METRIC = "health_p90_ms"
-DB_LATENCY_MS = 40
+DB_LATENCY_MS = 80
 CLIENTS = 20
 SECONDS_PER_GROUP = 1.0
 MIN_OK = 5
