@@ -39,7 +39,7 @@ def probe(target: ProbeTarget) -> ProbeResult:
 
 
 def measure(deployment: Deployment) -> ProbeResult:
-    """The lag while keys are checked, on a deployment that sync-db-driver measures next."""
+    """The lag while keys are checked (grader/probes/_together.py: before sync-db-driver)."""
     hash_ms = _one_hash_ms(int(deployment.scalar("SELECT iterations FROM api_keys WHERE prefix = %s", PREFIX)))
     maker = OrderMaker(deployment, seed=11)
     valid = Samples()

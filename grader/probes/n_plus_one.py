@@ -10,7 +10,7 @@ from __future__ import annotations
 import httpx
 
 from grader.probes._base import ProbeResult, ProbeTarget, inconclusive, judge
-from grader.probes._together import QUERIES
+from grader.probes._together import LOOP_LAG
 from grader.runner.deploy import Deployment
 
 BUG = "n-plus-one"
@@ -43,11 +43,11 @@ def _statements(deployment: Deployment, client: httpx.Client, email: str) -> tup
 
 
 def probe(target: ProbeTarget) -> ProbeResult:
-    return QUERIES.get(target, BUG)[BUG]
+    return LOOP_LAG.get(target, BUG)[BUG]
 
 
 def measure(deployment: Deployment) -> ProbeResult:
-    """Statements per extra order, on a deployment that sync-bridge-deadlock measures next."""
+    """Statements per extra order (grader/probes/_together.py: the first on its deployment)."""
     for kind, orders in (("few", SMALL), ("many", LARGE)):
         _customer_with_orders(deployment, f"warm-{kind}-orders@example.org", orders)
         _customer_with_orders(deployment, f"{kind}-orders@example.org", orders)

@@ -12,7 +12,7 @@ import asyncio
 from grader import kitdata
 from grader.probes._base import ProbeResult, ProbeTarget, inconclusive, judge
 from grader.probes._measure import Samples, app_client, lag_during, summary, timed
-from grader.probes._together import QUERIES
+from grader.probes._together import LOOP_LAG
 from grader.runner.deploy import Deployment
 
 BUG = "sync-bridge-deadlock"
@@ -28,11 +28,11 @@ def _currencies() -> list[str]:
 
 
 def probe(target: ProbeTarget) -> ProbeResult:
-    return QUERIES.get(target, BUG)[BUG]
+    return LOOP_LAG.get(target, BUG)[BUG]
 
 
 def measure(deployment: Deployment) -> ProbeResult:
-    """The slowest first conversion, on a deployment of its own or one n-plus-one measured first."""
+    """The slowest first conversion (grader/probes/_together.py: after n-plus-one)."""
     currencies = _currencies()
     calls, lag, slowest = asyncio.run(_convert(deployment.url, currencies))
     evidence = {
