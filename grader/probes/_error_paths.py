@@ -9,7 +9,7 @@ leak can live on any path, so the tour takes them all, in one deployment, in thi
 2. checkout answered 201, while the payments API is healthy;
 3. the payments API hangs: 3 orders wait for their 504 and 3 more whose clients disconnect mid-request;
    while they wait, the read routes (product, product list, customer history, order) and the 404, 409,
-   422 and 401 paths run one request at a time; then the hang ends (released after 7 s at most);
+   422 and 401 paths run one request at a time; then the hang ends (released after 6 s at most);
 4. 502: the payments API answers 503 to every attempt (4 orders at once);
 5. a last burst of every read route and some checkouts, by twice as many clients as the app holds
    connections (64 at least): every connection a pool can still lend is lent, so one that does
@@ -56,7 +56,7 @@ BURST_DB_LATENCY_MS = 10
 READS_PER_ROUTE = 10
 ERRORS_PER_PATH = 4
 HANGING = 3  # orders per hang path (504, client disconnect)
-HANG_LIMIT_S = 7.0  # the hang is released after this long: the 504s not answered by then get the stub's 503
+HANG_LIMIT_S = 6.0  # the hang is released after this long: the 504s not answered by then get the stub's 503
 DISCONNECT_AFTER_S = 0.2
 SETTLE_S = 3.0
 REQUEST_TIMEOUT_S = 10.0
