@@ -10,10 +10,11 @@ import pytest
 from _grading import grade_privately, import_bare
 
 from grader.catalogue import load_catalogue
-from grader.proof.mutants import SOLUTION, Edit, Mutant, MutantError, all_mutants, mutant_for
+from grader.proof.mutants import SOLUTION, Edit, Mutant, MutantError, all_mutants, mutant_for, variant_names
 from grader.validate.matrix import Column, expectations, render
 
 BUG_IDS = load_catalogue().ids
+MUTANT_NAMES = (*BUG_IDS, *variant_names())  # each bug's mutant, then the same bugs in one more place
 SAMPLE = ("n-plus-one", "missing-await")  # cheap to grade, and in different parts of the app
 
 
@@ -26,7 +27,7 @@ def test_every_catalogued_bug_has_its_mutant() -> None:
         assert all(edit.old != edit.new for edit in mutant.edits), mutant.bug_id
 
 
-@pytest.mark.parametrize("bug_id", BUG_IDS)
+@pytest.mark.parametrize("bug_id", MUTANT_NAMES)
 def test_mutant_applies_to_the_current_solution_and_compiles(bug_id: str, tmp_path: Path) -> None:
     """Each old text is found exactly once in today's solution, and every edited file still compiles."""
     mutant = mutant_for(bug_id)
@@ -36,12 +37,29 @@ def test_mutant_applies_to_the_current_solution_and_compiles(bug_id: str, tmp_pa
         py_compile.compile(str(built / path), cfile=str(tmp_path / "compiled.pyc"), doraise=True)
 
 
-@pytest.mark.parametrize("bug_id", BUG_IDS)
+@pytest.mark.parametrize("bug_id", MUTANT_NAMES)
 def test_mutant_app_imports(bug_id: str, tmp_path: Path) -> None:
     """Each mutant's app still imports (the grader would otherwise only see an app that does not start)."""
     built = mutant_for(bug_id).build(tmp_path / bug_id)
     done = import_bare(built)
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_every_variant_names_its_bug_and_is_found_by_name() -> None:
+    """A variant is `<bug id>@<where>` of a catalogued bug, and mutant_for finds exactly it."""
+    for name in variant_names():
+        bug_id, _, variant = name.partition("@")
+        assert bug_id in BUG_IDS, name
+        assert variant, name
+        assert mutant_for(name).name == name
+    with pytest.raises(MutantError, match="no mutant n-plus-one@nowhere"):
+        mutant_for("n-plus-one@nowhere")
+
+
+def test_a_variant_expects_only_its_own_bug() -> None:
+    """validate grades a variant like its mutant: its bug present, every other fixed."""
+    expected = expectations("n-plus-one@cached", list(BUG_IDS))
+    assert [bug for bug, verdict in expected.items() if verdict == "present"] == ["n-plus-one"]
 
 
 def test_a_mutant_that_no_longer_fits_fails_loudly(tmp_path: Path) -> None:

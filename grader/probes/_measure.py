@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 
 import httpx
 
-from grader.kitdata import API_KEY
+from grader.kitdata import API_KEY, CATEGORIES
+from grader.probes._base import ProbeTarget
 from grader.runner.deploy import Deployment
+
+T = TypeVar("T")
 
 HEALTH_TIMEOUT = 15.0
 
@@ -63,15 +68,22 @@ async def timed(samples: Samples, request: Awaitable[httpx.Response]) -> httpx.R
     return response
 
 
-async def closed_loop(clients: int, duration: float, one: Callable[[int], Awaitable[None]]) -> None:
-    """`clients` workers each calling `one(worker)` back to back until `duration` seconds have passed."""
+async def closed_loop(
+    clients: int, duration: float, one: Callable[[int], Awaitable[None]], *, grace: float | None = None
+) -> None:
+    """`clients` workers each calling `one(worker)` back to back until `duration` seconds have passed;
+    with `grace`, calls still running that long after the end are abandoned (a frozen app costs no more)."""
     deadline = time.monotonic() + duration
 
     async def worker(index: int) -> None:
         while time.monotonic() < deadline:
             await one(index)
 
-    await asyncio.gather(*(worker(i) for i in range(clients)))
+    workers = [asyncio.create_task(worker(i)) for i in range(clients)]
+    _, pending = await asyncio.wait(workers, timeout=None if grace is None else duration + grace)
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*workers, return_exceptions=grace is not None)
 
 
 async def health_lag(client: httpx.AsyncClient, stop: asyncio.Event, interval: float = 0.02) -> Samples:
@@ -113,8 +125,10 @@ class OrderMaker:
         product = self._free.pop()
         return {"customer_email": f"probe{product}@example.org", "items": [{"product_id": product, "quantity": 1}]}
 
-    async def place(self, client: httpx.AsyncClient, samples: Samples) -> httpx.Response | None:
-        return await timed(samples, client.post("/orders", json=self.body(), headers={"X-API-Key": API_KEY}))
+    async def place(
+        self, client: httpx.AsyncClient, samples: Samples, *, api_key: str = API_KEY
+    ) -> httpx.Response | None:
+        return await timed(samples, client.post("/orders", json=self.body(), headers={"X-API-Key": api_key}))
 
 
 def place_orders(url: str, maker: OrderMaker, count: int) -> tuple[Samples, list[int]]:
@@ -139,20 +153,143 @@ def lag_under_load(
     request: Callable[[httpx.AsyncClient, Samples], Awaitable[object]],
     *,
     interval: float = 0.02,
+    grace: float = 0.3,
 ) -> tuple[Samples, Samples]:
     """`clients` workers sending `request` back to back for `duration` seconds while /health is timed.
 
-    Returns the load's samples and the /health samples (the event loop's lag).
+    Returns the load's samples and the /health samples (the event loop's lag). The window is bounded:
+    at its end requests still in flight get `grace` seconds, then are abandoned; a /health still
+    unanswered then counts with the time it has waited so far (a lower bound of the lag), so a frozen
+    app costs no more time than a healthy one.
     """
 
     async def measure() -> tuple[Samples, Samples]:
-        load = Samples()
+        load, lag = Samples(), Samples()
+        deadline = time.monotonic() + duration
         async with app_client(url) as client, app_client(url) as health:
 
-            async def one(_: int) -> None:
-                await request(client, load)
+            async def worker() -> None:
+                while time.monotonic() < deadline:
+                    await request(client, load)
 
-            lag = await lag_during(health, closed_loop(clients, duration, one), interval=interval)
+            async def poll() -> None:
+                while time.monotonic() < deadline:
+                    started = time.perf_counter()
+                    wait = max(deadline - time.monotonic(), 0) + grace
+                    try:
+                        response = await asyncio.wait_for(health.get("/health", timeout=HEALTH_TIMEOUT), wait)
+                    except TimeoutError:
+                        lag.add(started, None, "unanswered at the end of the window")
+                        return
+                    except httpx.HTTPError as exc:
+                        lag.add(started, None, type(exc).__name__)
+                    else:
+                        lag.add(started, response.status_code)
+                    await asyncio.sleep(max(interval - lag.latencies_ms[-1] / 1000, 0.001))
+
+            workers = [asyncio.create_task(worker()) for _ in range(clients)]
+            await poll()
+            _, pending = await asyncio.wait(workers, timeout=max(deadline - time.monotonic(), 0) + grace)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
         return load, lag
 
     return asyncio.run(measure())
+
+
+def drained(url: str, *, below_ms: float = 100.0, limit_s: float = 10.0) -> float:
+    """Wait (at most `limit_s`) until GET /health answers within `below_ms`: the app has worked off what
+    an earlier measurement queued. Returns the seconds waited."""
+
+    async def wait() -> float:
+        started = time.monotonic()
+        async with app_client(url) as client:
+            while time.monotonic() - started < limit_s:
+                asked = time.monotonic()
+                with contextlib.suppress(httpx.HTTPError):
+                    await client.get("/health", timeout=max(limit_s - (asked - started), 0.1))
+                if (time.monotonic() - asked) * 1000 < below_ms:
+                    break
+        return time.monotonic() - started
+
+    return asyncio.run(wait())
+
+
+# --- every database-backed route: probes of a bug class drive all of them, not one ---------------
+
+Request = Callable[[httpx.AsyncClient, Samples], Awaitable[object]]
+Send = Callable[[httpx.AsyncClient], Awaitable[httpx.Response]]
+
+
+@dataclass(frozen=True)
+class Seeded:
+    """Ids and addresses that exist in a fresh deployment's database, read with the grader's own SQL."""
+
+    product_ids: list[int]
+    emails: list[str]
+    order_ids: list[int]
+
+    @classmethod
+    def read(cls, deployment: Deployment) -> Seeded:
+        products = [int(r[0]) for r in deployment.query("SELECT id FROM products ORDER BY id")]
+        emails = [str(r[0]) for r in deployment.query("SELECT email FROM customers ORDER BY id LIMIT 2000")]
+        orders = [int(r[0]) for r in deployment.query("SELECT id FROM orders ORDER BY id LIMIT 5000")]
+        return cls(products, emails, orders)
+
+
+def route_requests(seeded: Seeded, maker: OrderMaker, seed: int = 3) -> dict[str, Send]:
+    """One request per database-backed route group: product reads, the product list, a customer's
+    history, order reads and checkout; each call picks a fresh random row (a new product to order)."""
+    rng = random.Random(seed)
+
+    def product_list(client: httpx.AsyncClient) -> Awaitable[httpx.Response]:
+        params: dict[str, str | int] = {"limit": 20, "offset": rng.randrange(0, max(1, len(seeded.product_ids) - 20))}
+        if rng.random() < 0.5:
+            params = {"limit": 20, "offset": rng.randrange(0, 200), "category": rng.choice(CATEGORIES)}
+        return client.get("/products", params=params)
+
+    return {
+        "GET /products/{id}": lambda client: client.get(f"/products/{rng.choice(seeded.product_ids)}"),
+        "GET /products": product_list,
+        "GET /customers/{email}/orders": lambda client: client.get(f"/customers/{rng.choice(seeded.emails)}/orders"),
+        "GET /orders/{id}": lambda client: client.get(f"/orders/{rng.choice(seeded.order_ids)}"),
+        "POST /orders": lambda client: client.post("/orders", json=maker.body(), headers={"X-API-Key": API_KEY}),
+    }
+
+
+def timing(send: Send) -> Request:
+    """`send` as a measured request for `lag_under_load`."""
+    return lambda client, samples: timed(samples, send(client))
+
+
+ROUTE_SUCCESS = {"POST /orders": 201}  # every other route group answers 200
+
+
+def answers(samples: Samples) -> str:
+    """What came back, for a message: `{201: 9, 503: 2}`, with transport errors if any."""
+    errors = f" and errors {samples.errors}" if samples.errors else ""
+    return f"{samples.statuses}{errors}"
+
+
+class Shared(Generic[T]):
+    """Measurements that several probes read from one deployment: taken once per grade, by whichever of
+    them runs first (a deployment costs seconds; a grade runs every probe with the same target).
+
+    `measure(target)` deploys and measures; its result is kept until each of `members` has read it.
+    """
+
+    def __init__(self, members: tuple[str, ...], measure: Callable[[ProbeTarget], T]) -> None:
+        self._members = frozenset(members)
+        self._measure = measure
+        self._taken: dict[int, tuple[ProbeTarget, T, set[str]]] = {}
+
+    def get(self, target: ProbeTarget, member: str) -> T:
+        kept = self._taken.get(id(target))
+        if kept is None or kept[0] is not target:
+            kept = (target, self._measure(target), set())
+            self._taken[id(target)] = kept
+        kept[2].add(member)
+        if kept[2] >= self._members:
+            del self._taken[id(target)]
+        return kept[1]

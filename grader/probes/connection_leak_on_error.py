@@ -1,59 +1,44 @@
-"""connection-leak-on-error: after a 409 the app must not keep a connection idle in a transaction.
+"""connection-leak-on-error: no path may leave a connection idle in a transaction or checked out.
 
-Each round places one order that must fail with 409, then stays quiet for a moment (no traffic, so no
-garbage collection happens to hide a leak) and counts the app's backends idle in a transaction.
+Any error path can leak (an unknown product, a stock-out, a bad body, a wrong key, a failing or hanging
+payments API, a client that disconnects), so the probe reads the tour of every path
+(grader/probes/_error_paths.py) and judges the path that left the most connections behind: backends
+idle in a transaction it opened, and connections last active in it that the pool never lent again.
 """
 
 from __future__ import annotations
 
-import time
-
-import httpx
-
-from grader.kitdata import API_KEY
-from grader.probes._base import ProbeResult, ProbeTarget, inconclusive, judge
-from grader.runner.deploy import Deployment
+from grader.probes._base import ProbeResult, ProbeTarget, judge
+from grader.probes._error_paths import tour_for
+from grader.probes._measure import answers
 
 BUG = "connection-leak-on-error"
-METRIC = "open_transactions_after_409s"
-ROUNDS = 5
-QUIET_S = 0.4
-IDLE_IN_TRANSACTION = """
-    SELECT count(*) FROM pg_stat_activity
-    WHERE datname = current_database() AND pid <> pg_backend_pid()
-      AND state LIKE 'idle in transaction%%' AND now() - state_change > interval '200 milliseconds'
-"""
-
-
-def _scarce_products(deployment: Deployment) -> list[tuple[int, int]]:
-    rows = deployment.query("SELECT id, stock FROM products WHERE stock < 4 ORDER BY id LIMIT %s", ROUNDS)
-    return [(int(r[0]), int(r[1])) for r in rows]
+METRIC = "connections_left_by_worst_path"
+MIN_BURST_SUCCESS = 0.9
 
 
 def probe(target: ProbeTarget) -> ProbeResult:
-    with target.deploy() as deployment, httpx.Client(base_url=deployment.url, timeout=20.0) as client:
-        statuses, open_counts = [], []
-        for product, stock in _scarce_products(deployment):
-            response = client.post(
-                "/orders",
-                headers={"X-API-Key": API_KEY},
-                json={
-                    "customer_email": f"stockout{product}@example.org",
-                    "items": [{"product_id": product, "quantity": stock + 1}],
-                },
-            )
-            statuses.append(response.status_code)
-            time.sleep(QUIET_S)
-            open_counts.append(int(deployment.scalar(IDLE_IN_TRANSACTION) or 0))
-        after = [client.get(f"/products/{pid}").status_code for pid in (11, 12, 13)]
+    tour = tour_for(target, BUG)
+    burst = tour.burst
     evidence = {
-        "rounds": ROUNDS,
-        "statuses": statuses,
-        "idle_in_transaction_after_each_round": open_counts,
-        "reads_after": after,
+        "paths": {
+            path.name: {
+                "requests": path.requests,
+                "statuses": path.samples.statuses,
+                "errors": path.samples.errors,
+                "idle_in_transaction_after": path.idle_in_transaction,
+                "left_checked_out": path.left_checked_out,
+            }
+            for path in tour.paths
+        },
+        "reads_after": {"requests": len(burst.latencies_ms), "statuses": burst.statuses, "errors": burst.errors},
     }
-    if statuses.count(409) < ROUNDS:
-        return inconclusive(BUG, f"expected {ROUNDS} answers 409, got {statuses}", evidence)
-    problems = [] if after == [200, 200, 200] else [f"reads after the stock-outs answered {after}"]
-    what = f"most connections left idle in a transaction after {ROUNDS} stock-outs"
-    return judge(BUG, max(open_counts), evidence, what=what, problems=problems)
+    worst = max(tour.paths, key=lambda path: path.leaked)
+    evidence["worst_path"] = worst.name
+    problems = []
+    if burst.ok(200) + burst.ok(201) < MIN_BURST_SUCCESS * max(len(burst.latencies_ms), 1):
+        problems.append(f"reads after the error paths answered {answers(burst)}")
+    paths = len(tour.paths)
+    where = f"by {worst.name} (worst of {paths} paths)" if worst.leaked else f"by any of {paths} paths"
+    what = f"connections left idle in a transaction or checked out {where}"
+    return judge(BUG, worst.leaked, evidence, what=what, problems=problems)

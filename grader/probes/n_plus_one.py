@@ -1,10 +1,16 @@
-"""n-plus-one: statements per GET /customers/{email}/orders must not grow with the number of orders."""
+"""n-plus-one: statements per GET /customers/{email}/orders must not grow with the number of orders.
+
+Each measured customer is one the app has never served (a response cache would otherwise answer the
+measured request from memory); customers of the same sizes are asked for first, so that prepared
+statements and type introspection are warm before anything is counted.
+"""
 
 from __future__ import annotations
 
 import httpx
 
 from grader.probes._base import ProbeResult, ProbeTarget, inconclusive, judge
+from grader.probes._together import LOOP_LAG
 from grader.runner.deploy import Deployment
 
 BUG = "n-plus-one"
@@ -31,19 +37,25 @@ def _customer_with_orders(deployment: Deployment, email: str, orders: int) -> No
 
 
 def _statements(deployment: Deployment, client: httpx.Client, email: str) -> tuple[int, int]:
-    client.get(f"/customers/{email}/orders")  # warm caches: prepared statements, type introspection
     deployment.proxy.reset()
     response = client.get(f"/customers/{email}/orders")
     return response.status_code, int(deployment.proxy.stats()["statements"])
 
 
 def probe(target: ProbeTarget) -> ProbeResult:
-    with target.deploy() as deployment:
-        _customer_with_orders(deployment, "few-orders@example.org", SMALL)
-        _customer_with_orders(deployment, "many-orders@example.org", LARGE)
-        with httpx.Client(base_url=deployment.url, timeout=20.0) as client:
-            small_status, small = _statements(deployment, client, "few-orders@example.org")
-            large_status, large = _statements(deployment, client, "many-orders@example.org")
+    return LOOP_LAG.get(target, BUG)[BUG]
+
+
+def measure(deployment: Deployment) -> ProbeResult:
+    """Statements per extra order (grader/probes/_together.py: the first on its deployment)."""
+    for kind, orders in (("few", SMALL), ("many", LARGE)):
+        _customer_with_orders(deployment, f"warm-{kind}-orders@example.org", orders)
+        _customer_with_orders(deployment, f"{kind}-orders@example.org", orders)
+    with httpx.Client(base_url=deployment.url, timeout=20.0) as client:
+        for kind in ("few", "many"):  # the same statements, on other customers
+            client.get(f"/customers/warm-{kind}-orders@example.org/orders")
+        small_status, small = _statements(deployment, client, "few-orders@example.org")
+        large_status, large = _statements(deployment, client, "many-orders@example.org")
     evidence = {
         f"statements_for_{SMALL}_orders": small,
         f"statements_for_{LARGE}_orders": large,

@@ -2,7 +2,8 @@
 
 Grades the exercise (every bug expected `present`), the solution (none), one mutant per catalogued
 bug (the solution with only that bug put back, from `grader/proof/mutants/`: exactly its bug `present`,
-every other `fixed`) and the alternative correct submissions (`grader/proof/alternatives/<name>`, column
+every other `fixed`; its variants `<bug id>@<where>` put the same bug back in one more place) and the
+alternative correct submissions (`grader/proof/alternatives/<name>`, column
 `alt-<name>`: every bug fixed differently from the solution, so every one `fixed`). Prints the matrix
 (bugs x submissions) and the contract outcome of each submission, writes it to `matrix.json` under
 --out beside each submission's reports, and exits 1 on any miss, false alarm, inconclusive verdict,
@@ -37,7 +38,7 @@ from grader.environment import ROOT
 from grader.load import LoadOptions, ScenarioError, load_scenarios
 from grader.pipeline import Options, run_grade
 from grader.proof import alternatives as alternative
-from grader.proof.mutants import mutant_for
+from grader.proof.mutants import mutant_for, variant_names
 from grader.validate import repeat as _repeat
 from grader.validate.budget import Budget, skipped_text
 
@@ -110,7 +111,8 @@ def expectations(name: str, bug_ids: list[str]) -> dict[str, str]:
     """exercise: every bug present; solution and the alternatives: none; a mutant: exactly its own bug."""
     if name == "exercise":
         return dict.fromkeys(bug_ids, "present")
-    return {bug: "present" if bug == name else "fixed" for bug in bug_ids}
+    own = name.partition("@")[0]  # a variant (`<bug id>@<where>`) expects its bug, like the mutant
+    return {bug: "present" if bug == own else "fixed" for bug in bug_ids}
 
 
 def plan(names: list[str], bug_ids: list[str], repeat: int, repeat_on: list[str]) -> list[Column]:
@@ -205,7 +207,8 @@ def render(columns: list[Column], bug_ids: list[str]) -> str:
         if column.name in alts:
             labels[column.name] = f"a{alts.index(column.name) + 1}"
         elif not labels[column.name]:
-            labels[column.name] = f"m{bug_ids.index(column.name) + 1}"
+            bug, _, variant = column.name.partition("@")
+            labels[column.name] = f"m{bug_ids.index(bug) + 1}{variant[:2]}"
     width = max(len(bug) for bug in [*bug_ids, "contract"]) + 6
     lines = [" " * width + "".join(f"{labels[c.name]:>7}" for c in columns)]
     for row, bug in enumerate(bug_ids, start=1):
@@ -221,6 +224,10 @@ def render(columns: list[Column], bug_ids: list[str]) -> str:
     if any(c.skipped for c in columns):
         lines.append("skip: not run (budget), not a failure")
     lines.append("ex = exercise (all P expected), sol = solution (all F), mN = the mutant of bug row N (only N is P)")
+    if any("@" in c.name for c in columns):
+        lines.append("mNxx = a variant of mN, the same bug put back in one more place: " + ", ".join(
+            f"{labels[c.name]} = {c.name}" for c in columns if "@" in c.name
+        ))
     if alts:
         named = ", ".join(f"a{n} = {name}" for n, name in enumerate(alts, start=1))
         lines.append(f"aN = an alternative correct submission (all F): {named}")
@@ -273,7 +280,7 @@ def _usage_error(args: argparse.Namespace, names: list[str]) -> str | None:
 def main(argv: list[str]) -> int:
     args = _arguments(argv)
     bug_ids = list(load_catalogue().ids)
-    names = [*BASELINES, *bug_ids, *alternatives()]
+    names = [*BASELINES, *bug_ids, *variant_names(), *alternatives()]
     if error := _usage_error(args, names):
         print(f"error: {error}", file=sys.stderr)
         return USAGE_ERROR

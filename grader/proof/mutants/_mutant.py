@@ -28,18 +28,25 @@ class Mutant:
     bug_id: str
     summary: str
     edits: tuple[Edit, ...]
+    # "" for the bug as the exercise has it; otherwise the same bug in one more place (a module's
+    # VARIANTS), named `<bug id>@<variant>`, graded like the mutant: exactly its bug present
+    variant: str = ""
+
+    @property
+    def name(self) -> str:
+        return f"{self.bug_id}@{self.variant}" if self.variant else self.bug_id
 
     def apply(self, root: Path) -> None:
         """Apply every edit in order to the app under `root`; fail loudly, naming mutant and file."""
         for edit in self.edits:
             file = root / edit.path
             if not file.is_file():
-                raise MutantError(f"mutant {self.bug_id}: {edit.path} does not exist")
+                raise MutantError(f"mutant {self.name}: {edit.path} does not exist")
             text = file.read_text()
             found = text.count(edit.old)
             if found != 1:
                 raise MutantError(
-                    f"mutant {self.bug_id}: {edit.path}: expected the old text exactly once, found it {found} times"
+                    f"mutant {self.name}: {edit.path}: expected the old text exactly once, found it {found} times"
                     f" (the solution changed; update the mutant):\n{edit.old}"
                 )
             file.write_text(text.replace(edit.old, edit.new))

@@ -50,3 +50,42 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         ),
     ),
 )
+
+VARIANTS = (
+    Mutant(
+        "connection-leak-on-error",
+        "a failed payment (502, 504) keeps its session open, in its transaction, for a retry that never comes",
+        (
+            *MUTANT.edits[:3],  # the order's transaction committed by hand: nothing rolls it back on an error
+            Edit(
+                "app/deps.py",
+                """async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    # A connection is borrowed on first use and returned when the session closes, on every path.
+    async with _resources(request).sessionmaker() as session:
+        yield session
+""",
+                """_retry_later: set[AsyncSession] = set()
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    session = _resources(request).sessionmaker()
+    try:
+        yield session
+    except (PaymentUnavailable, PaymentTimeout):
+        _retry_later.add(session)  # kept, with its transaction, to retry the charge later
+        raise
+    except BaseException:
+        await session.close()
+        raise
+    await session.close()
+""",
+            ),
+            Edit(
+                "app/deps.py",
+                "from app.config import Settings\n",
+                "from app.config import Settings\nfrom app.errors import PaymentTimeout, PaymentUnavailable\n",
+            ),
+        ),
+        variant="payments",
+    ),
+)

@@ -31,3 +31,31 @@ MUTANT = Mutant(
         ),
     ),
 )
+
+VARIANTS = (
+    Mutant(
+        "n-plus-one",
+        "the same N+1 behind a response cache of each customer's history, dropped when they order",
+        (
+            *MUTANT.edits,
+            Edit(
+                "app/orders.py",
+                "async def load_customer_orders(session: AsyncSession, email: str) -> list[OrderPublic]:\n",
+                "_HISTORIES: dict[str, list[OrderPublic]] = {}\n\n\n"
+                "async def load_customer_orders(session: AsyncSession, email: str) -> list[OrderPublic]:\n"
+                '    """A customer\'s orders, cached until they order again."""\n'
+                "    if email not in _HISTORIES:\n"
+                "        _HISTORIES[email] = await _load_customer_orders(session, email)\n"
+                "    return _HISTORIES[email]\n\n\n"
+                "async def _load_customer_orders(session: AsyncSession, email: str) -> list[OrderPublic]:\n",
+            ),
+            Edit(
+                "app/orders.py",
+                "    return OrderPublic(\n        id=order_id, customer_email=body.customer_email,",
+                "    _HISTORIES.pop(body.customer_email, None)\n"
+                "    return OrderPublic(\n        id=order_id, customer_email=body.customer_email,",
+            ),
+        ),
+        variant="cached",
+    ),
+)

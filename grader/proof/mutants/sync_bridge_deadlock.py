@@ -54,3 +54,28 @@ MUTANT = Mutant(
         ),
     ),
 )
+
+_CACHE = '''
+
+_RATES: dict[str, Decimal] = {}
+
+
+def _cached_rate(payments: PaymentsClient, currency: str) -> Decimal:
+    """Rates move slowly: each currency is fetched once."""
+    if currency not in _RATES:
+        _RATES[currency] = _rate_via_bridge(payments, currency)
+    return _RATES[currency]
+'''
+
+VARIANTS = (
+    Mutant(
+        "sync-bridge-deadlock",
+        "the same bridge behind a per-currency cache: only the first conversion of each currency blocks",
+        (
+            *MUTANT.edits[:3],
+            Edit("app/routes/orders.py", '_CENT = Decimal("0.01")\n', '_CENT = Decimal("0.01")\n' + _BRIDGE + _CACHE),
+            Edit("app/routes/orders.py", "await payments.get_rate(currency)", "_cached_rate(payments, currency)"),
+        ),
+        variant="cached",
+    ),
+)

@@ -71,3 +71,41 @@ async def _driver(connection: Any) -> Any:
         ),
     ),
 )
+
+_HISTORY_BEFORE = '''@router.get("/{email}/orders")
+async def customer_orders(email: str, session: ReadSessionDep) -> CustomerOrdersPublic:
+    return CustomerOrdersPublic(customer_email=email, orders=await load_customer_orders(session, email))
+'''
+
+VARIANTS = (
+    Mutant(
+        "sync-db-driver",
+        "every route async except the customer history, which queries a pooled psycopg2 engine directly",
+        (
+            *MUTANT.edits[:3],  # the pooled sync engine, owned by the lifespan
+            Edit(
+                "app/routes/customers.py",
+                _HISTORY_BEFORE,
+                '''@router.get("/{email}/orders")
+async def customer_orders(email: str, request: Request) -> CustomerOrdersPublic:
+    with Session(request.app.state.sync_engine) as session:
+        customer_id = session.scalar(_CUSTOMER_ID, {"email": email})
+        if customer_id is None:
+            raise NotFound(f"customer {email} not found")
+        orders = session.scalars(_CUSTOMER_ORDERS, {"customer_id": customer_id}).all()
+        return CustomerOrdersPublic(
+            customer_email=email, orders=[OrderPublic.from_order(order, email) for order in orders]
+        )
+''',
+            ),
+            Edit(
+                "app/routes/customers.py",
+                "from fastapi import APIRouter\n",
+                "from fastapi import APIRouter, Request\nfrom sqlalchemy.orm import Session\n\n"
+                "from app.errors import NotFound\nfrom app.orders import _CUSTOMER_ID, _CUSTOMER_ORDERS\n"
+                "from app.schemas import OrderPublic\n",
+            ),
+        ),
+        variant="history",
+    ),
+)
