@@ -3,7 +3,8 @@
 A reading whose value lies within `BAND` (relative, ±30 %) of the catalogue's threshold is re-measured,
 each time by running the whole probe again (every probe deploys the submission afresh), up to
 `RE_MEASURES` more times: it stops as soon as one verdict holds at least two readings and more than any
-other. The verdict is that majority (no majority: `inconclusive`); the result is a reading of the majority
+other. The verdict is that majority (when time stopped it early, what most readings say; a tie:
+`inconclusive`); the result is a reading of the majority
 verdict (the median value among them), marked `evidence["borderline"] = true` with every reading under
 `evidence["readings"]`, and its message says so. Re-measuring stops when the time left for it would not
 hold another reading as long as the longest so far.
@@ -58,6 +59,12 @@ def _decided(verdicts: list[Verdict]) -> Verdict | None:
     return None
 
 
+def _plurality(verdicts: list[Verdict]) -> Verdict | None:
+    """What most readings say when re-measuring stopped early (one reading: its own); None on a tie."""
+    ranked = Counter(verdicts).most_common()
+    return ranked[0][0] if len(ranked) == 1 or ranked[0][1] > ranked[1][1] else None
+
+
 def _reading(result: ProbeResult, seconds: float) -> dict[str, Any]:
     return {"value": result.value, "verdict": result.verdict, "seconds": round(seconds, 1), "message": result.message}
 
@@ -105,7 +112,7 @@ def measured(
             )
         durations.append(time.monotonic() - started)
     readings = [_reading(r, s) for r, s in zip(results, durations, strict=True)]
-    verdict = _decided([r.verdict for r in results])
+    verdict = _decided([r.verdict for r in results]) or _plurality([r.verdict for r in results])
     tally = ", ".join(f"{n} {v}" for v, n in Counter(r.verdict for r in results).most_common())
     values = ", ".join("-" if r.value is None else f"{r.value:g}" for r in results)
     assert span is not None  # is_borderline held
