@@ -12,6 +12,11 @@ MUTANT = Mutant(
     (
         Edit(
             "app/deps.py",
+            "from collections.abc import AsyncIterator\n",
+            "import os\nfrom collections.abc import AsyncIterator\n",
+        ),
+        Edit(
+            "app/deps.py",
             "from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker\n",
             "from sqlalchemy.ext.asyncio import (\n"
             "    AsyncConnection,\n    AsyncEngine,\n    AsyncSession,\n    async_sessionmaker,\n"
@@ -21,7 +26,11 @@ MUTANT = Mutant(
             "app/deps.py",
             "async def get_read_connection(request: Request) -> AsyncIterator[AsyncConnection]:\n"
             "    async with _resources(request).read_engine.connect() as connection:\n",
-            "IMPORT_ENGINE = create_async_engine(Settings().async_database_url, pool_size=5)\n"
+            "_URL = Settings(\n"
+            "    database_url=os.environ.get(\"DATABASE_URL\", \"postgresql://localhost/shop\"),\n"
+            "    payments_url=os.environ.get(\"PAYMENTS_URL\", \"http://localhost\"),\n"
+            ").async_database_url\n"
+            "IMPORT_ENGINE = create_async_engine(_URL, pool_size=5)\n"
             "_IMPORT_READS = IMPORT_ENGINE.execution_options(isolation_level=\"AUTOCOMMIT\")\n\n\n"
             "async def get_read_connection(request: Request) -> AsyncIterator[AsyncConnection]:\n"
             "    async with _IMPORT_READS.connect() as connection:\n",
