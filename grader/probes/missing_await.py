@@ -6,7 +6,8 @@ slowed (a write started after the answer, by a task or a background job, cannot 
 looks), each order answered 201 is looked up in audit_log at once; then orders whose payment is declined
 or whose payments API is down (a failure after the stock and the order rows, where a design that writes
 the audit row before the charge, in a transaction of its own, would leave one behind) must leave no audit
-row and no order.
+row. Last, PostgreSQL's own record: an order's row and its audit row must carry the same xmin (the id of
+the transaction that wrote them).
 """
 
 from __future__ import annotations
@@ -24,6 +25,10 @@ BAND = None  # audit rows counted per order: exact; the threshold lies midway be
 ORDERS = 4
 FAILING = 2  # orders per failure kind
 DB_LATENCY_MS = 40  # per round trip: a write started after the answer needs several
+SEPARATE_TRANSACTIONS = (
+    "SELECT count(*) FROM orders o JOIN audit_log a ON a.order_id = o.id"
+    " WHERE o.id = ANY(%s) AND o.xmin::text <> a.xmin::text"
+)
 
 
 def _visible_at_answer(deployment: Deployment, maker: OrderMaker) -> tuple[Placed, list[int]]:
@@ -79,6 +84,8 @@ def probe(target: ProbeTarget) -> ProbeResult:
         failed = _failed_orders(deployment, maker)
         ids = placed.ids
         later = int(deployment.scalar("SELECT count(*) FROM audit_log WHERE order_id = ANY(%s)", ids) or 0)
+        # Rows written by one transaction carry its id as xmin: an audit row committed on its own has another.
+        apart = int(deployment.scalar(SEPARATE_TRANSACTIONS, ids) or 0)
         warnings = deployment.app.log_text().count("was never awaited")
     at_answer = sum(rows)
     evidence = {
@@ -87,6 +94,7 @@ def probe(target: ProbeTarget) -> ProbeResult:
         "db_latency_ms": DB_LATENCY_MS,
         "audit_rows_at_answer": rows,
         "audit_rows_after_all": later,
+        "audit_rows_in_another_transaction": apart,
         "failed_at_payment": failed,
         "never_awaited_warnings_in_log": warnings,
     }
@@ -96,6 +104,8 @@ def probe(target: ProbeTarget) -> ProbeResult:
     problems = []
     if later > at_answer:
         problems.append(f"{later - at_answer} audit rows appeared only after their order was answered")
+    if apart:
+        problems.append(f"{apart} audit rows were committed in a transaction other than their order's")
     if failed["audit_rows_left"]:
         problems.append(f"orders that failed at the payment left {failed['audit_rows_left']} audit rows")
     what = f"audit rows per order when it is answered ({at_answer} for {len(ids)} orders)"
