@@ -25,13 +25,16 @@ EXPECTED = {
     "connection-leak-on-error",
     "no-input-validation",
     "no-request-metrics",
-    "resources-outside-lifespan",
+    "resources-at-import",
+    "resources-not-released",
     "notification-inline",
+    "notification-lost",
 }
 
 
 def test_catalogue_lists_every_injected_bug_once() -> None:
-    """The fourteen bugs of the brief plus notification-inline, no more, no fewer."""
+    """The brief's bugs (the lifespan one split into built-at-import and not-released) plus the two
+    notification entries (off the request, and delivered), no more, no fewer."""
     assert set(load_catalogue().ids) == EXPECTED
     assert len(load_catalogue().ids) == len(EXPECTED)
 

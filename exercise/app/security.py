@@ -8,10 +8,19 @@ import hashlib
 import hmac
 
 from fastapi import Header, HTTPException, status
-from sqlalchemy import select
+from sqlalchemy import create_engine, select
+from sqlalchemy.orm import Session
 
-from app.db import SessionLocal
+from app.config import settings
 from app.models import ApiKey
+
+# Keys are looked up on every write: a small pool of their own keeps those lookups cheap.
+keys_engine = create_engine(
+    settings.sqlalchemy_database_url,
+    pool_size=2,
+    max_overflow=0,
+    connect_args={"connect_timeout": 5, "options": "-c statement_timeout=5000"},
+)
 
 
 def _unauthorized() -> HTTPException:
@@ -27,7 +36,7 @@ async def require_api_key(x_api_key: str | None = Header(default=None)) -> ApiKe
         raise _unauthorized()
     prefix, _, _ = x_api_key.partition(".")
 
-    with SessionLocal() as session:
+    with Session(keys_engine) as session:
         api_key = session.scalars(
             select(ApiKey).where(ApiKey.prefix == prefix, ApiKey.revoked_at.is_(None))
         ).first()

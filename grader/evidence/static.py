@@ -26,7 +26,7 @@ RUFF_ARGS = [
     "--exit-zero",
 ]
 # Which bug a rule supports: blocking calls in async code, and tasks whose reference is dropped.
-RULE_BUGS = {"ASYNC251": "blocking-sleep", "RUF006": "notification-inline"}
+RULE_BUGS = {"ASYNC251": "blocking-sleep", "RUF006": "notification-lost"}
 BLOCKING_RULES = ("ASYNC210", "ASYNC211", "ASYNC212", "ASYNC220", "ASYNC221", "ASYNC222", "ASYNC230", "ASYNC251")
 # Import names of the packages installed for submissions: the requirements under "# the apps" in
 # pyproject.toml's `dependencies` and what they pull in (tests/test_allowed_packages.py keeps the two equal).

@@ -301,6 +301,7 @@ class Stub:
             "hanging": self.hanging,
             "charge_attempts_by_key": dict(self.attempts["charges"]),
             "charges_created_by_key": dict(self.charges_created),
+            "charges_by_key": {key: dict(charge) for key, charge in self.charges.items()},  # id, amount, currency
             "notifications": list(self.notifications),
             "rates_by_currency": dict(self.attempts["rates"]),
         }

@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from grader.catalogue import load_catalogue
 from grader.probes._base import ProbeResult, ProbeTarget
+from grader.probes._borderline import BAND, measured
 
 Probe = Callable[[ProbeTarget], ProbeResult]
 
@@ -29,4 +30,10 @@ def runs_in_quick(bug_id: str) -> bool:
     return bool(getattr(_module(bug_id), "QUICK", True))
 
 
-__all__ = ["ProbeResult", "ProbeTarget", "probe_for", "runs_in_quick"]
+def band_of(bug_id: str) -> float | None:
+    """The probe's borderline band (relative to its threshold): `BAND` unless the module sets its own or None."""
+    relative: float | None = getattr(_module(bug_id), "BAND", BAND)
+    return relative
+
+
+__all__ = ["ProbeResult", "ProbeTarget", "band_of", "measured", "probe_for", "runs_in_quick"]

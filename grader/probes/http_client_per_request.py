@@ -5,7 +5,8 @@ from __future__ import annotations
 import time
 
 from grader.probes._base import ProbeResult, ProbeTarget, inconclusive, judge
-from grader.probes._measure import OrderMaker, place_orders
+from grader.probes._measure import OrderMaker
+from grader.probes._work import charge_findings, place_orders
 
 BUG = "http-client-per-request"
 METRIC = "upstream_connections_per_order"
@@ -16,7 +17,8 @@ SETTLE_S = 2.0  # notifications may leave after the response
 def probe(target: ProbeTarget) -> ProbeResult:
     with target.deploy() as deployment:
         maker = OrderMaker(deployment)
-        samples, _ = place_orders(deployment.url, maker, ORDERS)
+        placed = place_orders(deployment.url, maker, ORDERS)
+        samples = placed.samples
         time.sleep(SETTLE_S)
         stats = deployment.stub.stats()
     calls = sum(stats["requests"].values())
@@ -32,6 +34,8 @@ def probe(target: ProbeTarget) -> ProbeResult:
     # Per order, not per call: a client built for only one of the two calls an order makes still shows
     # a whole connection per order instead of hiding at half of one per call.
     orders = samples.ok(201)
-    return judge(
+    result = judge(
         BUG, opened / orders, evidence, what=f"TCP connections at the payments API per order ({orders} orders)"
     )
+    result.integrity = charge_findings(placed.created, stats, "with a healthy payments API")
+    return result

@@ -12,6 +12,7 @@ from grader.probes._base import ProbeResult, ProbeTarget, judge
 BUG = "no-request-metrics"
 METRIC = "histogram_count_delta"
 REQUESTS = 30
+BAND = None  # an exact count of the requests made: a fixed app sits on 30, inside any relative band of 30
 TEMPLATE = re.compile(r"^/products/\{[^}]+\}$")
 COUNTED = f"GET /products/{{id}} requests counted by a route-labelled histogram (of {REQUESTS})"
 RAW_PATH = re.compile(r"^/products/\d+$")

@@ -1,12 +1,15 @@
-"""no-upstream-timeout: with the payments API hanging, an order must still be answered, and rolled back."""
+"""no-upstream-timeout: with the payments API hanging, an order must still be answered, and rolled back.
+
+Answered with an error: a 201 while no charge can be made carries a payment id the provider never issued.
+"""
 
 from __future__ import annotations
 
 import asyncio
 
-from grader.kitdata import API_KEY
 from grader.probes._base import ProbeResult, ProbeTarget, judge
-from grader.probes._measure import OrderMaker, Samples, app_client, summary, timed
+from grader.probes._measure import OrderMaker, app_client, summary
+from grader.probes._work import Placed, charge_findings, place_one
 
 QUICK = False  # not in --quick: it waits out a hung payments API (12 s)
 BUG = "no-upstream-timeout"
@@ -22,9 +25,11 @@ def probe(target: ProbeTarget) -> ProbeResult:
         products = [item["product_id"] for body in bodies for item in body["items"]]  # type: ignore[attr-defined]
         stock_before = deployment.query("SELECT id, stock FROM products WHERE id = ANY(%s) ORDER BY id", products)
         deployment.stub.configure(charges={"hang": True})
-        samples = asyncio.run(_orders(deployment.url, bodies))
+        placed = asyncio.run(_orders(deployment.url, bodies))
         deployment.stub.configure(charges={"hang": False})  # frees what still waits, so the app stops at once
+        stats = deployment.stub.stats()
         stock_after = deployment.query("SELECT id, stock FROM products WHERE id = ANY(%s) ORDER BY id", products)
+    samples = placed.samples
     unanswered = sum(samples.errors.values())
     evidence = {
         "orders": ORDERS,
@@ -36,13 +41,13 @@ def probe(target: ProbeTarget) -> ProbeResult:
     }
     problems = [] if stock_before == stock_after else ["stock was not restored"]
     what = f"orders (of {ORDERS}) unanswered after {WAIT_S:.0f} s while payments hang"
-    return judge(BUG, unanswered, evidence, what=what, problems=problems)
+    result = judge(BUG, unanswered, evidence, what=what, problems=problems)
+    result.integrity = charge_findings(placed.created, stats, "while the payments API hung")
+    return result
 
 
-async def _orders(url: str, bodies: list[dict[str, object]]) -> Samples:
-    samples = Samples()
+async def _orders(url: str, bodies: list[dict[str, object]]) -> Placed:
+    placed = Placed()
     async with app_client(url, timeout=WAIT_S) as client:
-        await asyncio.gather(
-            *(timed(samples, client.post("/orders", json=body, headers={"X-API-Key": API_KEY})) for body in bodies)
-        )
-    return samples
+        await asyncio.gather(*(place_one(client, body, placed) for body in bodies))
+    return placed

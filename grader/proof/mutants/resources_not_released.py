@@ -1,13 +1,13 @@
-"""resources-outside-lifespan: the engine and the HTTP client are never closed on shutdown.
+"""resources-not-released: the engine and the HTTP client are never closed on shutdown.
 
-(Moving their creation to import time would rewrite most of main.py; never disposing them is the part
-the probe can tell apart: the engine's connections are dropped at exit instead of closed.)
+They are still built in the lifespan (resources-at-import stays fixed); the engine's connections are
+dropped at exit instead of closed.
 """
 
 from ._mutant import Edit, Mutant
 
 MUTANT = Mutant(
-    "resources-outside-lifespan",
+    "resources-not-released",
     "the lifespan's shutdown no longer closes the HTTP client nor disposes the engine",
     (
         Edit(
