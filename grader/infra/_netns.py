@@ -55,7 +55,7 @@ def _in_own_thread(work: Callable[[], T]) -> T:
     def run() -> None:
         try:
             outcome.append(work())
-        except BaseException as exc:  # noqa: BLE001 - handed to the caller
+        except BaseException as exc:  # handed to the caller
             failure.append(exc)
 
     thread = threading.Thread(target=run, name="netns", daemon=True)

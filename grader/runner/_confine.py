@@ -21,6 +21,7 @@ name what is missing.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import json
 import os
@@ -90,7 +91,7 @@ def _check(result: int, protection: str, step: str) -> None:
         raise SandboxStepError(protection, step, os.strerror(ctypes.get_errno()))
 
 
-def _mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None, step: str) -> None:
+def _mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None, step: str) -> None:  # noqa: PLR0917 (mount(2)'s own arguments)
     encoded = [None if value is None else value.encode() for value in (source, target, fstype, data)]
     _check(_libc.mount(encoded[0], encoded[1], encoded[2], flags, encoded[3]), "mount", step)
 
@@ -208,10 +209,9 @@ def relay(child: int, ids: Sequence[int] | None) -> NoReturn:
 
 
 def _forward(child: int, number: int) -> None:
-    try:
+    # gone already, or not ours yet (it is still root): the grader's SIGKILL follows
+    with contextlib.suppress(OSError):
         os.kill(child, number)
-    except OSError:
-        pass  # gone already, or not ours yet (it is still root): the grader's SIGKILL follows
 
 
 def _close_others(keep: int) -> None:
@@ -255,7 +255,7 @@ def confine(spec: Spec, command: Sequence[str]) -> NoReturn:
             os._exit(1)
         os.close(parent_alive)
     os.chdir(spec["cwd"])
-    os.execv(command[0], list(command))
+    os.execv(command[0], list(command))  # noqa: S606 (the app, by its absolute path)
 
 
 def main(argv: Sequence[str]) -> NoReturn:

@@ -120,7 +120,8 @@ def root_plan(
             mounts.append({"op": "bind", "path": str(path), "source": str(path), "mode": "ro"})
     if ids is not None:  # its own account, for the libraries that look the user up
         uid, gid = ids
-        mounts.append({"op": "file", "path": "/etc/passwd", "text": f"app:x:{uid}:{gid}:app:{home}:/usr/sbin/nologin\n"})
+        entry = f"app:x:{uid}:{gid}:app:{home}:/usr/sbin/nologin\n"
+        mounts.append({"op": "file", "path": "/etc/passwd", "text": entry})
         mounts.append({"op": "file", "path": "/etc/group", "text": f"app:x:{gid}:\n"})
     mounts.append({"op": "tmpfs", "path": "/dev", "options": "mode=0755,size=1m"})
     mounts += [{"op": "device", "path": f"/dev/{name}", "source": f"/dev/{name}"} for name in DEVICES]
