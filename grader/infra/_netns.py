@@ -94,19 +94,7 @@ def _listener_here(backlog: int) -> socket.socket:
 
 def _listener_in(namespace_fd: int, backlog: int) -> socket.socket:
     """A listening socket on 127.0.0.1 (a free port) of the namespace `namespace_fd` refers to."""
-
-    def make() -> socket.socket:
-        home = os.open(THREAD_NETNS, os.O_RDONLY | os.O_CLOEXEC)
-        try:
-            _enter(namespace_fd, "setns(CLONE_NEWNET) into the deployment's namespace")
-            try:
-                return _listener_here(backlog)
-            finally:
-                _enter(home, "setns(CLONE_NEWNET) back")
-        finally:
-            os.close(home)
-
-    return _in_own_thread(make)
+    return NetNamespace(namespace_fd).call(lambda: _listener_here(backlog))
 
 
 class NetNamespace:
@@ -142,6 +130,22 @@ class NetNamespace:
     def listener(self, backlog: int = LISTEN_BACKLOG) -> socket.socket:
         """A listening socket on 127.0.0.1 inside this namespace: only processes in it can connect."""
         return _listener_in(self.fd, backlog)
+
+    def call(self, work: Callable[[], T]) -> T:
+        """`work()` run inside this namespace (in a thread of its own): the sockets it makes are there."""
+
+        def inside() -> T:
+            home = os.open(THREAD_NETNS, os.O_RDONLY | os.O_CLOEXEC)
+            try:
+                _enter(self.fd, "setns(CLONE_NEWNET) into the deployment's namespace")
+                try:
+                    return work()
+                finally:
+                    _enter(home, "setns(CLONE_NEWNET) back")
+            finally:
+                os.close(home)
+
+        return _in_own_thread(inside)
 
     def close(self) -> None:
         if self.fd >= 0:

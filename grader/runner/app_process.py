@@ -36,6 +36,8 @@ STOP_GRACE = 10.0
 LOG_CAP = 8 * 1024 * 1024
 MEMORY_LIMIT = 1536 * 1024 * 1024  # resident memory of the app and its children
 WATCH_INTERVAL = 0.25
+MAX_ESCAPES_NAMED = 20
+ESCAPE_COMMAND_CHARS = 100
 # What the app gets from our environment; everything else is scrubbed.
 PASSED_THROUGH = ("LANG", "LC_ALL", "TZ")
 # The kit is hidden from the app, so the debug loop uvicorn imports is a copy on the app's PYTHONPATH.
@@ -60,6 +62,8 @@ class AppProcess:
     # Every descendant seen while it ran: one that left the app's session (setsid) or was orphaned by a
     # crash is out of reach of the process group, and is killed one by one instead.
     descendants: set[psutil.Process] = field(default_factory=set)
+    # pid -> command of each descendant seen outside the app's session (setsid: a daemon in the making)
+    escapes: dict[int, str] = field(default_factory=dict)
     _seen_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)  # the watchdog adds too
 
     @property
@@ -94,7 +98,12 @@ class AppProcess:
         except psutil.Error:
             return []
         with self._seen_lock:
+            new = [process for process in found if process not in self.descendants]
             self.descendants.update(found)
+        for process in new:
+            if len(self.escapes) < MAX_ESCAPES_NAMED and _session(process.pid) not in (None, self.pid):
+                with contextlib.suppress(psutil.Error):
+                    self.escapes[process.pid] = " ".join(process.cmdline())[:ESCAPE_COMMAND_CHARS]
         return found
 
     def kill(self, reason: str) -> None:
@@ -126,6 +135,15 @@ class AppProcess:
         self.exit_code = self.process.wait(5)
         self.log.join(5)
         return self.exit_code
+
+
+def _session(pid: int) -> int | None:
+    """The session id of process `pid` (as the grader's PID namespace numbers it), None when it is gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return int(stat.rsplit(")", 1)[1].split()[3])  # after the command: state, ppid, pgrp, session
 
 
 def _kill_group(process: subprocess.Popen[bytes]) -> None:

@@ -88,6 +88,7 @@ def deploy(
                     yield deployment
             finally:
                 if deployment is not None:  # the app is stopped: all it did is counted
+                    deployment.attempts += escape_attempts(deployment.app)
                     deployment.attempts += control_attempts(proxy.tampering(), {}, "PostgreSQL proxy")
                     deployment.attempts += control_attempts(infra.stub.tampering(), stub_before, "payments stub")
     finally:
@@ -125,4 +126,12 @@ def control_attempts(counts: Mapping[str, int], before: Mapping[str, int], seen:
         Attempt(kind="control-port", what=what, seen=seen, count=count - before.get(what, 0))
         for what, count in sorted(counts.items())
         if count > before.get(what, 0)
+    ]
+
+
+def escape_attempts(app: AppProcess) -> list[Attempt]:
+    """An attempt for each process of the app seen leaving its session (it died with the app all the same)."""
+    return [
+        Attempt(kind="process-escape", what=f"left the app's session (setsid): {command}", seen="process tracker")
+        for command in sorted(set(app.escapes.values()))
     ]
