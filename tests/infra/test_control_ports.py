@@ -102,10 +102,10 @@ def test_the_proxy_accepts_on_a_listener_made_in_a_namespace(pg_server: Postgres
             listener.close()
 
             def select_one() -> int:
-                with contextlib.closing(psycopg2.connect(proxy.dsn(pg_db), connect_timeout=10)) as conn:
-                    with conn.cursor() as cur:
-                        cur.execute("select 1")
-                        return int(cur.fetchone()[0])  # type: ignore[index]
+                connection = psycopg2.connect(proxy.dsn(pg_db), connect_timeout=10)
+                with contextlib.closing(connection) as conn, conn.cursor() as cur:
+                    cur.execute("select 1")
+                    return int(cur.fetchone()[0])  # type: ignore[index]
 
             assert netns.call(select_one) == 1
             assert proxy.stats()["statements"] >= 1
