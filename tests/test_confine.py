@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from grader.infra._netns import NetNamespace
-from grader.runner import _confine
+from grader.runner import _confine, _sandbox
 from grader.runner._sandbox import SCRATCH, Sandbox, _blamed, find_sandbox, fresh_ids, root_plan, runtime_paths
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -257,3 +257,50 @@ def test_the_trial_finds_every_namespace_for_a_python_that_only_root_may_reach()
         assert private.stat().st_mode & 0o777 == 0o700  # and the machine's directory was left as it was
     finally:
         subprocess.run(["rm", "-rf", str(private)], check=False)
+
+
+class _Trials:
+    """Stands in for the trial: answers with the errors given, in turn, then success."""
+
+    def __init__(self, *errors: str) -> None:
+        self.errors = list(errors)
+        self.tried: list[Sandbox] = []
+
+    def __call__(self, box: Sandbox, python: str, readable: object) -> str:
+        self.tried.append(box)
+        return self.errors.pop(0) if self.errors else ""
+
+
+@needs_root
+def test_a_trial_that_fails_once_is_retried_and_weakens_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A passing hiccup must not weaken a grade: the same sandbox is tried again, and it holds."""
+    trials = _Trials("sandbox: mount: a tmpfs at /x: Cannot allocate memory")
+    monkeypatch.setattr(_sandbox, "_trial", trials)
+    found = find_sandbox(sys.executable, RUNTIME)
+    assert (found.mount, found.missing, found.weakened) == (True, {}, False)
+    assert len(trials.tried) == 2
+
+
+@needs_root
+def test_a_step_failing_twice_drops_its_protection_and_names_it_loudly(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Twice the same failure: that protection goes, the others stay, and the summary says WEAKENED with
+    the step that failed."""
+    error = "sandbox: pid: unshare(0x20020000): Operation not permitted"
+    monkeypatch.setattr(_sandbox, "_trial", _Trials(error, error))
+    found = find_sandbox(sys.executable, RUNTIME)
+    assert (found.account, found.network, found.pid, found.mount) == (True, True, False, True)
+    assert found.missing == {"pid": "unshare(0x20020000): Operation not permitted"}
+    assert found.weakened
+    assert found.summary().startswith("SANDBOX WEAKENED")
+    assert "unshare(0x20020000)" in found.summary()
+    assert "pid (unshare(0x20020000): Operation not permitted)" in found.describe()
+
+
+def test_without_root_every_namespace_is_missing_and_says_why(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Not root: the grade still runs, as ourselves, and the sandbox names each protection it lacks."""
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    found = find_sandbox(sys.executable, RUNTIME)
+    assert [found.account, found.network, found.pid, found.mount] == [False] * 4
+    assert set(found.missing) == {"account", "network", "pid", "mount"}
+    assert not found.weakened  # the machine allows no more: nothing to be loud about
+    assert "the grader is not root" in found.summary()

@@ -72,11 +72,11 @@ def _enter(fd: int, step: str) -> None:
 
 def _loopback_up() -> None:
     """Bring `lo` up in the calling thread's namespace (a new one starts with it down)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as handle:
         request = struct.pack(f"{IFNAMSIZ}s", b"lo").ljust(IFREQ_BYTES, b"\0")
-        current = fcntl.ioctl(probe.fileno(), SIOCGIFFLAGS, request)
+        current = fcntl.ioctl(handle.fileno(), SIOCGIFFLAGS, request)
         flags = struct.unpack_from("h", current, IFNAMSIZ)[0] | IFF_UP
-        fcntl.ioctl(probe.fileno(), SIOCSIFFLAGS, struct.pack(f"{IFNAMSIZ}sh", b"lo", flags).ljust(IFREQ_BYTES, b"\0"))
+        fcntl.ioctl(handle.fileno(), SIOCSIFFLAGS, struct.pack(f"{IFNAMSIZ}sh", b"lo", flags).ljust(IFREQ_BYTES, b"\0"))
 
 
 def _listener_here(backlog: int) -> socket.socket:
