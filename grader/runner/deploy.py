@@ -18,6 +18,7 @@ from psycopg2.extensions import connection
 
 from grader.evidence.tampering import Attempt
 from grader.infra._netns import NetNamespace
+from grader.infra._service import ServiceError
 from grader.infra.payments_stub import PaymentsStub
 from grader.infra.pgproxy import PgProxy, start_pgproxy
 from grader.infra.postgres import PostgresServer
@@ -89,8 +90,10 @@ def deploy(
             finally:
                 if deployment is not None:  # the app is stopped: all it did is counted
                     deployment.attempts += escape_attempts(deployment.app)
-                    deployment.attempts += control_attempts(proxy.tampering(), {}, "PostgreSQL proxy")
-                    deployment.attempts += control_attempts(infra.stub.tampering(), stub_before, "payments stub")
+                    # a service that died has its own error on the way; it must not hide it
+                    with contextlib.suppress(ServiceError):
+                        deployment.attempts += control_attempts(proxy.tampering(), {}, "PostgreSQL proxy")
+                        deployment.attempts += control_attempts(infra.stub.tampering(), stub_before, "payments stub")
     finally:
         infra.pg.drop_database(dbname)
 
