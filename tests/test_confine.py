@@ -304,3 +304,24 @@ def test_without_root_every_namespace_is_missing_and_says_why(monkeypatch: pytes
     assert set(found.missing) == {"account", "network", "pid", "mount"}
     assert not found.weakened  # the machine allows no more: nothing to be loud about
     assert "the grader is not root" in found.summary()
+
+
+@needs_root
+def test_sigterm_ends_an_app_that_has_no_handler_for_it(work: Path) -> None:
+    """pid 1 of a namespace ignores signals it has no handler for: an app still importing (no handler
+    yet) must end on SIGTERM all the same, as an ordinary process would."""
+    code = "import time\nprint('up', flush=True)\ntime.sleep(60)\n"
+    command = ALL.command(
+        sys.executable, ["-c", code], cwd=Path("/"), writable=[], readable=RUNTIME, ids=ALL.ids(), root=work / "root"
+    )
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as process:
+        try:
+            assert process.stdout is not None
+            assert process.stdout.readline().strip() == "up"
+            started = time.monotonic()
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(20) == -signal.SIGKILL
+            assert time.monotonic() - started < 5
+        finally:
+            process.kill()
+            process.wait(5)

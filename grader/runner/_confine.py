@@ -7,12 +7,13 @@ the submission's directory off sys.path, and it imports nothing but the standard
 
 1. resource limits;
 2. `network`: join the deployment's network namespace (a passed fd) where only its two URLs listen;
-3. `pid` and `mount`: unshare a PID and a mount namespace and fork. The parent stays outside, relays
-   SIGTERM and SIGINT and exits as the child did; the child is pid 1 of its namespace, so when it ends the
-   kernel kills everything it started, whatever it forked (and SIGKILL reaches it when the parent dies);
-4. `mount`: build a new root on a tmpfs from a whitelist (system directories and the Python it runs on
-   read-only, its copy and its home writable, small private scratch directories, a fresh /proc showing
-   only its own processes), pivot into it, make it read-only;
+3. `pid`: unshare a PID namespace and fork. The parent stays outside, relays SIGTERM and SIGINT and
+   exits as the child did; the child is pid 1 of its namespace, so when it ends the kernel kills
+   everything it started, whatever it forked (and SIGKILL reaches it when the parent dies);
+4. `mount`: the child unshares a mount namespace and builds a new root on a tmpfs from a whitelist
+   (system directories and the Python it runs on read-only, its copy and its home writable, small
+   private scratch directories, a fresh /proc showing only its own processes), pivots into it and makes
+   it read-only;
 5. no new privileges, then the app's account; exec.
 
 A failed step exits with `sandbox: PROTECTION: STEP: ERROR` on stderr, which the grader's trial reads to
@@ -202,16 +203,36 @@ def relay(child: int, ids: Sequence[int] | None) -> NoReturn:
             break
     if os.WIFSIGNALED(status):
         number = os.WTERMSIG(status)
-        signal.signal(number, signal.SIG_DFL)
+        with contextlib.suppress(OSError, ValueError):  # SIGKILL's disposition cannot be set, nor need be
+            signal.signal(number, signal.SIG_DFL)
         os.kill(os.getpid(), number)
         os._exit(128 + number)
     os._exit(os.waitstatus_to_exitcode(status))
 
 
 def _forward(child: int, number: int) -> None:
+    """Pass signal `number` on to the child, as if it had been sent to an ordinary process.
+
+    The child is pid 1 of its namespace, which the kernel spares every signal it has no handler for: a
+    SIGTERM would be ignored where it should end an app that is, say, still importing. So a signal it
+    neither catches nor ignores is sent as SIGKILL, which is what its default action would have done.
+    """
+    if not _handles(child, number):
+        number = signal.SIGKILL
     # gone already, or not ours yet (it is still root): the grader's SIGKILL follows
     with contextlib.suppress(OSError):
         os.kill(child, number)
+
+
+def _handles(pid: int, number: int) -> bool:
+    """Whether process `pid` catches or ignores signal `number` (/proc/PID/status SigCgt and SigIgn)."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            masks = dict(line.split(":", 1) for line in status if line.startswith(("SigCgt", "SigIgn")))
+    except OSError:
+        return True  # cannot tell: pass it on as it is
+    bit = 1 << (number - 1)
+    return any(int(mask, 16) & bit for mask in masks.values())
 
 
 def _close_others(keep: int) -> None:
@@ -230,12 +251,9 @@ def confine(spec: Spec, command: Sequence[str]) -> NoReturn:
     set_limits(spec["limits"])
     if spec["netns_fd"] is not None:
         join_network(spec["netns_fd"])
-    flags = (CLONE_NEWPID if spec["pid"] else 0) | (CLONE_NEWNS if spec["root"] else 0)
-    if flags:
-        protection = "pid" if spec["pid"] else "mount"
-        _check(_libc.unshare(flags), protection, f"unshare({flags:#x})")
     parent_alive = -1
     if spec["pid"]:
+        _check(_libc.unshare(CLONE_NEWPID), "pid", "unshare(CLONE_NEWPID)")
         parent_alive, child_holds = os.pipe()
         child = os.fork()
         if child:
@@ -244,6 +262,8 @@ def confine(spec: Spec, command: Sequence[str]) -> NoReturn:
             relay(child, spec["ids"])
         os.close(child_holds)
     if spec["root"]:
+        # only the child's: the parent keeps the machine's /proc, where it watches the child
+        _check(_libc.unshare(CLONE_NEWNS), "mount", "unshare(CLONE_NEWNS)")
         _mount("none", "/", None, MS_REC | MS_PRIVATE, None, "making / private")
         build_root(spec["root"], spec["mounts"])
         enter_root(spec["root"])
