@@ -25,6 +25,7 @@ from grader.catalogue import load_catalogue
 from grader.load import LoadOptions, ScenarioError, load_scenarios
 from grader.load.scenario import SCENARIO_DIR
 from grader.pipeline import Options, SubmissionUnusable, run_grade
+from grader.runner._sandbox import sandbox
 
 INFRASTRUCTURE_ERROR = 1
 
@@ -94,6 +95,7 @@ def _summary(report: dict[str, Any], out: Path) -> str:
             f"p95 {index.get('p95')}x and throughput {index.get('throughput')}x the reference's (geometric means)"
             + (f"; INVALID runs: {', '.join(invalid)}" if invalid else "")
         )
+    lines.append(sandbox().summary())  # how far this grade's app was confined, every time
     latency = ", latency.json" if load.get("status") == "ran" else ""
     also = f"report.md, report.json{latency}, junit.xml, results.json"
     lines.append(f"report: {out / 'report.html'} (and {also})")
@@ -130,6 +132,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     options = Options(seed=seed, out=args.out, quick=args.quick, skip_load=args.skip_load, only=only, load=load)
     print(f"grading {args.path} (seed {seed})", flush=True)
+    if sandbox().weakened:  # before the grade and again in its summary: never weaker without saying so
+        print(f"WARNING: {sandbox().summary()}", file=sys.stderr, flush=True)
     try:
         report, out = run_grade(args.path, options, say=lambda line: print(line, flush=True))
     except SubmissionUnusable as exc:

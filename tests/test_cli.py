@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from grader.cli import _summary
+from grader.runner._sandbox import sandbox
 from grader.runner.app_process import READY_TIMEOUT
 
 
@@ -70,3 +72,11 @@ def test_an_app_that_cannot_start_still_gets_a_report(tmp_path: Path) -> None:
     contract_phase = next(p for p in report["phases"] if p["name"] == "contract")
     assert contract_phase["status"] == "error"
     assert contract_phase["seconds"] < READY_TIMEOUT
+
+
+def test_every_summary_ends_with_the_sandbox_in_force(tmp_path: Path) -> None:
+    """Whatever the grade, the summary's last line but one says how far the app was confined."""
+    report = {"status": "error", "error": "infrastructure failed", "options": {"only": []}, "bugs": []}
+    lines = _summary(report, tmp_path).splitlines()
+    assert lines[-2] == sandbox().summary()
+    assert lines[-2].startswith(("sandbox: ", "SANDBOX WEAKENED: "))

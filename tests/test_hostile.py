@@ -30,6 +30,7 @@ import pytest
 from _reports import assert_valid_report
 
 from grader import pipeline
+from grader.infra._netns import NetNamespace
 from grader.pipeline import Options, run_grade
 from grader.runner import app_process, deploy
 from grader.runner._output import CappedLog
@@ -102,39 +103,66 @@ def _leftovers(private_tmp: Path, marker: str) -> set[str]:
     return found
 
 
+def _datagram_socket(port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", port))
+    sock.setblocking(False)
+    return sock
+
+
 class DropBox:
     """A UDP socket on loopback to which an app sends what it saw: what the app observed, not what the
-    grader says about it."""
+    grader says about it. An app in a network namespace of its own sends to the same port there: each
+    deployment's namespace gets a socket of the box's on it (`inside`)."""
 
     def __init__(self) -> None:
-        self.socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.socket.bind(("127.0.0.1", 0))
-        self.socket.setblocking(False)
+        self.socket = _datagram_socket(0)
+        self.port = self.socket.getsockname()[1]
+        self.sockets = [self.socket]
 
     def app(self, source: str) -> str:
         """`source` with `tell(**what)` defined, sending here."""
-        return TELL.replace("{dropbox}", str(self.socket.getsockname()[1])) + source
+        return TELL.replace("{dropbox}", str(self.port)) + source
+
+    def inside(self, netns: NetNamespace) -> None:
+        """Receive from apps in `netns` too."""
+        self.sockets.append(netns.call(lambda: _datagram_socket(self.port)))
 
     def received(self) -> list[dict[str, Any]]:
         """Every look sent so far (loopback datagrams are queued as they are sent)."""
         looks = []
-        with contextlib.suppress(BlockingIOError):
-            while True:
-                looks.append(json.loads(self.socket.recv(65536)))
+        for sock in self.sockets:
+            with contextlib.suppress(BlockingIOError):
+                while True:
+                    looks.append(json.loads(sock.recv(65536)))
         return looks
+
+    def close(self) -> None:
+        for sock in self.sockets:
+            sock.close()
 
 
 @pytest.fixture
-def dropbox() -> Iterator[DropBox]:
+def dropbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[DropBox]:
     box = DropBox()
+    made = deploy.network
+
+    @contextlib.contextmanager
+    def network() -> Iterator[NetNamespace | None]:
+        with made() as netns:
+            if netns is not None:
+                box.inside(netns)
+            yield netns
+
+    monkeypatch.setattr(deploy, "network", network)
     try:
         yield box
     finally:
-        box.socket.close()
+        box.close()
 
 
 def _needs_namespace() -> None:
-    if not sandbox().namespace:
+    if not sandbox().mount:
         pytest.skip(f"no private mount namespace for the app here: {sandbox().describe()}")
 
 
@@ -190,6 +218,7 @@ def grade() -> Iterator[Any]:
         print(f"graded in {seconds:.1f} s", end=" ")
         return Graded(report, seconds, out)
 
+    run.work = work  # type: ignore[attr-defined]  # for a case that stores files beside the submission
     try:
         yield run
     finally:

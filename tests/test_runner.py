@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from grader.runner._sandbox import SCRATCH, mount_plan, project_root, sandbox
+from grader.runner._sandbox import sandbox
 from grader.runner.app_process import AppStartError, run_app
 from grader.runner.submission import SubmissionError, private_copy
 
@@ -71,16 +71,17 @@ def test_app_is_ready_with_a_scrubbed_environment_and_its_children_die_with_it(t
     try:
         with run_app(_app(tmp_path, HEALTHY), {"DATABASE_URL": "postgresql://x@127.0.0.1:1/db"}) as app:
             env = httpx.get(f"{app.url}/env", timeout=10).json()
-            child = httpx.get(f"{app.url}/child", timeout=10).json()["pid"]
+            httpx.get(f"{app.url}/child", timeout=10).raise_for_status()
             uid = httpx.get(f"{app.url}/uid", timeout=10).json()["uid"]
-            pid = app.pid
+            # its pids as the grader sees them (in a PID namespace the app's own differ)
+            tree = [app.pid, *(process.pid for process in app.note_descendants())]
     finally:
         del os.environ["KIT_SECRET_FOR_TEST"]
     assert env["DATABASE_URL"] == "postgresql://x@127.0.0.1:1/db"
     assert "KIT_SECRET_FOR_TEST" not in env
     assert uid != 0 or os.geteuid() != 0, "as root, the grader must run the app as an unprivileged account"
-    assert _gone(pid)
-    assert _gone(child)
+    assert len(tree) >= 2  # the app and the child it never reaps
+    assert [pid for pid in tree if not _gone(pid)] == []
 
 
 def test_import_error_is_reported_with_the_log_tail(tmp_path: Path) -> None:
@@ -114,23 +115,10 @@ def test_a_directory_without_an_app_is_refused(tmp_path: Path) -> None:
         pass
 
 
-def test_the_mount_plan_hides_the_kit_and_the_scratch_directories_and_shows_what_the_app_needs() -> None:
-    """The kit's checkout and /tmp become empty; the app's copy comes back writable, its Python read-only."""
-    copy = Path(SCRATCH[0], "kit-sub-x", "submission")
-    plan = mount_plan(writable=[copy], readable=[Path(sys.prefix), Path("/usr")])
-    hidden = [Path(path) for path, _options in plan["hide"]]
-    for secret in [project_root(), *(Path(p).resolve() for p in SCRATCH if os.path.isdir(p))]:
-        assert any(secret.is_relative_to(path) for path in hidden), secret
-    bound = dict(plan["bind"])
-    assert bound[str(copy.resolve())] == "rw"
-    assert "/usr" not in bound  # never covered, so never bound
-    assert bound.get(str(Path(sys.prefix).resolve()), "ro") == "ro"
-
-
 def test_the_app_sees_its_copy_but_not_the_kit_nor_the_machines_tmp(tmp_path: Path) -> None:
     """In its namespace the app reads its own code, finds the reference solution absent and a /tmp holding
     only the way to its own directories."""
-    if not sandbox().namespace:
+    if not sandbox().mount:
         pytest.skip(f"no private mount namespace for the app here: {sandbox().describe()}")
     with run_app(_app(tmp_path, HEALTHY), {}) as app:
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import json
 import logging
 import socket
@@ -74,9 +75,12 @@ class HttpServer:
         self._on_close = on_close
         self._server: asyncio.Server | None = None
 
-    async def start(self, host: str = "127.0.0.1", port: int = 0) -> int:
-        """Listen; return the bound port."""
-        self._server = await asyncio.start_server(self._serve_connection, host, port)
+    async def start(self, host: str = "127.0.0.1", port: int = 0, *, sock: socket.socket | None = None) -> int:
+        """Listen (on `sock` when given, a listening socket made elsewhere); return the bound port."""
+        if sock is not None:
+            self._server = await asyncio.start_server(self._serve_connection, sock=sock)
+        else:
+            self._server = await asyncio.start_server(self._serve_connection, host, port)
         return int(self._server.sockets[0].getsockname()[1])
 
     def close(self) -> None:
@@ -206,3 +210,19 @@ def route_requests(routes: Mapping[tuple[str, str], Callable[[Request], Response
         return route(request)
 
     return handler
+
+
+def require_token(handler: Handler, header: str, token: str | None, refused: Callable[[Request], None]) -> Handler:
+    """`handler` for requests carrying `token` in `header`; 403 (and `refused` told) for any other.
+    With no token (a service run by hand) every request is served."""
+    if token is None:
+        return handler
+    expected = token.encode()
+
+    async def guarded(request: Request) -> Response | Reset:
+        if not hmac.compare_digest(request.headers.get(header, "").encode(), expected):
+            refused(request)
+            return json_response(403, {"detail": "this port is the grader's"})
+        return await handler(request)
+
+    return guarded

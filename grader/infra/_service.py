@@ -3,6 +3,10 @@
 The handshake: the parent passes `--ready-file F`; once listening, the child writes its ports to F as JSON
 (atomically, so the parent never reads half a file). The parent trusts the file only once a real check
 passes: `GET /health` on the child's control port answers 200.
+
+Control ports take a random token per service (header `TOKEN_HEADER`, handed to the child in its
+environment, never on its command line): a request without it gets 403 and is counted, so an app that
+finds the port on a shared loopback can neither read nor switch the faults.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import collections
 import contextlib
 import json
 import os
+import secrets
 import shutil
 import signal
 import subprocess
@@ -31,6 +36,8 @@ from ._wait import NotReadyError, wait_until
 STOP_TIMEOUT = 5.0
 LOG_CAP_BYTES = 4 * 1024 * 1024  # a runaway child must not fill the disk; the tail is kept in memory anyway
 TAIL_LINES = 200
+TOKEN_HEADER = "x-kit-control-token"  # noqa: S105 (a header name, not a secret)
+TOKEN_ENV = "KIT_CONTROL_TOKEN"  # noqa: S105 (a variable name)
 
 
 class ServiceError(RuntimeError):
@@ -78,6 +85,7 @@ class ServiceProcess:
     process: subprocess.Popen[bytes]
     log_path: Path
     info: dict[str, Any] = field(default_factory=dict)
+    token: str = ""  # what its control port requires in TOKEN_HEADER
     _drain: _LogDrain | None = None
 
     @property
@@ -110,28 +118,35 @@ def _read_ready_file(path: Path) -> dict[str, Any] | None:
     return info if isinstance(info, dict) else None
 
 
-def _healthy(control_port: int) -> bool:
-    response = httpx.get(f"http://127.0.0.1:{control_port}/health", timeout=2.0, trust_env=False)
+def _healthy(control_port: int, token: str) -> bool:
+    response = httpx.get(
+        f"http://127.0.0.1:{control_port}/health", headers={TOKEN_HEADER: token}, timeout=2.0, trust_env=False
+    )
     return response.status_code == 200
 
 
 @contextlib.contextmanager
-def start_service(module: str, args: list[str], *, name: str, ready_timeout: float = 20) -> Iterator[ServiceProcess]:
+def start_service(
+    module: str, args: list[str], *, name: str, ready_timeout: float = 20, pass_fds: tuple[int, ...] = ()
+) -> Iterator[ServiceProcess]:
     """Run `python -m module *args` until the context ends; yield once its control port answers."""
     root = Path(tempfile.mkdtemp(prefix=f"kit-{name}-"))
     ready_file = root / "ready.json"
     process: subprocess.Popen[bytes] | None = None
     service: ServiceProcess | None = None
+    token = secrets.token_urlsafe(24)
     try:
         process = subprocess.Popen(
             [sys.executable, "-m", module, *args, "--ready-file", str(ready_file)],
+            env={**os.environ, TOKEN_ENV: token},
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
+            pass_fds=pass_fds,
             start_new_session=True,  # its own process group: stopping it takes everything it started
         )
         assert process.stdout is not None
-        service = ServiceProcess(name, process, root / f"{name}.log")
+        service = ServiceProcess(name, process, root / f"{name}.log", token=token)
         service._drain = _LogDrain(process.stdout, service.log_path)
 
         def ready() -> bool:
@@ -139,7 +154,7 @@ def start_service(module: str, args: list[str], *, name: str, ready_timeout: flo
             if process.poll() is not None:
                 return True  # stop waiting; reported below
             info = _read_ready_file(ready_file)
-            if info is None or not _healthy(int(info["control_port"])):
+            if info is None or not _healthy(int(info["control_port"]), token):
                 return False
             service.info = info
             return True
@@ -182,6 +197,11 @@ def run_child(main: Coroutine[Any, Any, None]) -> None:
         runner.run(main)
 
 
+def control_token() -> str | None:
+    """The child's side: the token its control port requires, or None when run by hand (no grader)."""
+    return os.environ.pop(TOKEN_ENV, None) or None
+
+
 async def serve_until_terminated(ready_file: str, info: dict[str, Any]) -> None:
     """The child's side: announce `info` (the pid is added), then wait for SIGTERM or SIGINT."""
     loop = asyncio.get_running_loop()
@@ -201,7 +221,9 @@ class ControlClient:
 
     def __init__(self, service: ServiceProcess, timeout: float = 5.0) -> None:
         self._service = service
-        self._http = httpx.Client(base_url=service.control_url, timeout=timeout, trust_env=False)
+        self._http = httpx.Client(
+            base_url=service.control_url, headers={TOKEN_HEADER: service.token}, timeout=timeout, trust_env=False
+        )
 
     def call(self, method: str, path: str, payload: Any = None) -> Any:
         name = self._service.name

@@ -10,8 +10,13 @@ Data port (the app's `PAYMENTS_URL`):
   number of draws, so a grade is reproducible and no table of rates can be written down in advance.
 - `POST /notifications` (body {order_id, ...}) → 202 {"accepted": true}; every attempt is recorded.
 
-Control port: `GET /health`, `GET|PUT /config`, `POST /reset`, `GET /stats`, `GET /rates` (the table in force),
-`GET /charges` (every charge created, with its key). The config holds, per group
+Control port (header `x-kit-control-token` required when started by the grader; 403 without it): `GET
+/health`, `GET|PUT /config`, `POST /reset`, `GET /stats`, `GET /rates` (the table in force), `GET /charges`
+(every charge created, with its key), and `POST /listeners` ({"netns": PATH or null} -> {"id", "port"}: one
+more data listener, made inside the network namespace at PATH, one per deployment) with `POST
+/listeners/close` ({"id"}). The control API is never served on a data listener: a control path there gets
+404, and it and every refused control request are counted in `/stats` `tampering`.
+The config holds, per group
 ("charges", "rates", "notifications"): `latency_ms`, `hang`, `hang_every`, `fail_first`, `fail_every`,
 `failure` ("503" | "reset" | "reset_after_success") and, for charges, `decline`. A request goes through:
 latency, then hang (`hang`: every request; `hang_every`: every k-th of the group; held until the client
@@ -30,6 +35,7 @@ import contextlib
 import logging
 import random
 import secrets
+import socket
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterator
@@ -39,10 +45,23 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ._http11 import RESET, HttpServer, Request, Reset, Response, json_response, route_requests
+from ._http11 import (
+    RESET,
+    Handler,
+    HttpServer,
+    Request,
+    Reset,
+    Response,
+    json_response,
+    require_token,
+    route_requests,
+)
+from ._netns import NetNamespace, listener
 from ._service import (
+    TOKEN_HEADER,
     ControlClient,
     ServiceProcess,
+    control_token,
     run_child,
     serve_until_terminated,
     start_service,
@@ -63,6 +82,9 @@ RATE_SWING = 0.08
 RATE_DECIMALS = 4
 HANG_LIMIT_S = 300.0
 MAX_NOTIFICATION_RECORDS = 20000
+# Control paths an app has no business asking its payments provider for (GET /health it may well ask)
+CONTROL_PATHS = ("/config", "/stats", "/reset", "/listeners", "/listeners/close")
+REFUSED = "control request without the grader's token"
 
 log = logging.getLogger("payments_stub")
 
@@ -131,6 +153,20 @@ class PaymentsStub:
     def stats(self) -> dict[str, Any]:
         result: dict[str, Any] = self.control.call("GET", "/stats")
         return result
+
+    def tampering(self) -> dict[str, int]:
+        """What was asked of the stub that is the grader's alone, counted since it started."""
+        counts: dict[str, int] = self.stats()["tampering"]
+        return counts
+
+    @contextlib.contextmanager
+    def data_listener(self, netns: NetNamespace | None) -> Iterator[str]:
+        """A data port of its own for one deployment, inside `netns` when given; yields its URL."""
+        opened = self.control.call("POST", "/listeners", {"netns": netns.path if netns is not None else None})
+        try:
+            yield f"http://127.0.0.1:{int(opened['port'])}"
+        finally:
+            self.control.call("POST", "/listeners/close", {"id": opened["id"]})
 
     def log_tail(self, lines: int = 40) -> str:
         return self.service.log_tail(lines)
@@ -260,6 +296,7 @@ class Stub:
         self.connections_open = 0
         self.hanging = 0
         self.epoch = 0  # bumped by reset: answers to requests from before it are not counted
+        self.tampering: Counter[str] = Counter()  # never reset: the grader reads it before and after
         self._clear()
 
     def _clear(self) -> None:
@@ -304,7 +341,11 @@ class Stub:
             "charges_by_key": {key: dict(charge) for key, charge in self.charges.items()},  # id, amount, currency
             "notifications": list(self.notifications),
             "rates_by_currency": dict(self.attempts["rates"]),
+            "tampering": dict(self.tampering),
         }
+
+    def data_server(self) -> HttpServer:
+        return HttpServer(self.handle, on_open=self.connection_opened, on_close=self.connection_closed)
 
     # connections
 
@@ -319,6 +360,9 @@ class Stub:
 
     async def handle(self, request: Request) -> Response | Reset:
         route = (request.method, request.path)
+        if request.path in CONTROL_PATHS:
+            self.tampering[f"{request.method} {request.path} on a data port"] += 1
+            return json_response(404, {"detail": "Not Found"})
         if route == ("POST", "/charges"):
             return await self._serve("charges", request, self._charge)
         if request.method == "GET" and request.path.startswith("/rates/"):
@@ -472,10 +516,66 @@ def _control_routes(stub: Stub) -> dict[tuple[str, str], Callable[[Request], Res
     }
 
 
+class Listeners:
+    """The data listeners added for deployments, each inside a network namespace of its own."""
+
+    def __init__(self, stub: Stub) -> None:
+        self.stub = stub
+        self.servers: dict[int, HttpServer] = {}
+        self._next = 1
+
+    async def open(self, request: Request) -> Response:
+        try:
+            path = request.json()["netns"]
+        except (ValueError, KeyError, TypeError) as exc:
+            return json_response(400, {"detail": f"expected {{netns: path or null}}: {exc}"})
+        if path is not None and not isinstance(path, str):
+            return json_response(400, {"detail": "netns must be a path or null"})
+        try:
+            sock: socket.socket = listener(path)
+        except OSError as exc:
+            return json_response(400, {"detail": f"no listener in {path}: {exc}"})
+        server = self.stub.data_server()
+        port = await server.start(sock=sock)
+        number, self._next = self._next, self._next + 1
+        self.servers[number] = server
+        log.info("data listener %s on %s (namespace %s)", number, port, path)
+        return json_response(200, {"id": number, "port": port})
+
+    def close(self, request: Request) -> Response:
+        try:
+            server = self.servers.pop(int(request.json()["id"]))
+        except (ValueError, KeyError, TypeError):
+            return json_response(404, {"detail": "no such listener"})
+        server.close()
+        return json_response(200, {"closed": True})
+
+    def close_all(self) -> None:
+        for server in self.servers.values():
+            server.close()
+        self.servers.clear()
+
+
+def _control_handler(stub: Stub, listeners: Listeners) -> Handler:
+    routes = route_requests({**_control_routes(stub), ("POST", "/listeners/close"): listeners.close})
+
+    async def handler(request: Request) -> Response | Reset:
+        if (request.method, request.path) == ("POST", "/listeners"):
+            return await listeners.open(request)
+        return await routes(request)
+
+    def refused(request: Request) -> None:
+        stub.tampering[REFUSED] += 1
+        log.warning("refused %s %s: no token", request.method, request.path)
+
+    return require_token(handler, TOKEN_HEADER, control_token(), refused)
+
+
 async def _serve(ready_file: str, seed: str) -> None:
     stub = Stub(seed)
-    data = HttpServer(stub.handle, on_open=stub.connection_opened, on_close=stub.connection_closed)
-    control = HttpServer(route_requests(_control_routes(stub)))
+    listeners = Listeners(stub)
+    data = stub.data_server()
+    control = HttpServer(_control_handler(stub, listeners))
     try:
         port = await data.start()
         control_port = await control.start()
@@ -483,6 +583,7 @@ async def _serve(ready_file: str, seed: str) -> None:
         await serve_until_terminated(ready_file, {"port": port, "control_port": control_port})
     finally:
         data.close()
+        listeners.close_all()
         control.close()
         stub.release_hung()
 

@@ -1,10 +1,14 @@
 """A TCP proxy in front of PostgreSQL that follows the wire protocol, counts what apps do, injects faults.
 
-    python -m grader.infra.pgproxy --upstream-host H --upstream-port P --ready-file F
+    python -m grader.infra.pgproxy --upstream-host H --upstream-port P [--listen-fd N] --ready-file F
 
 H is a host, or a unix socket directory when it starts with "/". The proxy listens on 127.0.0.1 (an
-ephemeral port) for clients and on a second port for control over HTTP:
+ephemeral port, or the listening socket N it was handed: the grader makes it inside the deployment's
+network namespace) for clients, and on a second port for control over HTTP (header
+`x-kit-control-token` required when started by the grader; 403 without it):
 `GET /health`, `GET /stats`, `GET|PUT /config` ({latency_ms, refuse_new}), `POST /reset`.
+HTTP sent to the client port (an app looking for the control API) and refused control requests are
+counted in `/stats` `tampering`.
 Each client connection gets its own upstream connection; the client's messages are counted
 (statements = simple queries + Executes) and every connection is classified when it ends: "graceful"
 (the client sent Terminate), "dropped" (the client vanished without it), "cancel" (a CancelRequest
@@ -19,8 +23,9 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import socket
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, cast
@@ -28,11 +33,13 @@ from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ._http11 import HttpServer, Request, Response, json_response, route_requests
+from ._http11 import HttpServer, Request, Response, json_response, require_token, route_requests
 from ._pgwire import EXECUTE, PARSE, QUERY, TERMINATE, FrontendParser, Phase
 from ._service import (
+    TOKEN_HEADER,
     ControlClient,
     ServiceProcess,
+    control_token,
     run_child,
     serve_until_terminated,
     start_service,
@@ -50,6 +57,11 @@ CLOSED_COUNTER = {
     "graceful": "closed_graceful", "dropped": "closed_dropped", "server_closed": "closed_by_server",
     "cancel": "cancel_requests",
 }  # fmt: skip
+
+# A client's first bytes that are an HTTP request line, not a PostgreSQL start-up packet
+HTTP_METHODS = (b"GET ", b"PUT ", b"POST ", b"HEAD ", b"DELETE ", b"PATCH ", b"OPTIONS ")
+HTTP_ON_DATA = "HTTP request on the PostgreSQL port"
+REFUSED = "control request without the grader's token"
 
 log = logging.getLogger("pgproxy")
 
@@ -92,15 +104,24 @@ class PgProxy:
         """Zero the counters and forget closed connections; the config and live connections stay."""
         self.control.call("POST", "/reset")
 
+    def tampering(self) -> dict[str, int]:
+        """What was asked of the proxy that is the grader's alone (never reset)."""
+        counts: dict[str, int] = self.stats()["tampering"]
+        return counts
+
     def log_tail(self, lines: int = 40) -> str:
         return self.service.log_tail(lines)
 
 
 @contextlib.contextmanager
-def start_pgproxy(endpoint: Endpoint) -> Iterator[PgProxy]:
-    """Run a proxy in front of `endpoint` until the context ends."""
+def start_pgproxy(endpoint: Endpoint, listener: socket.socket | None = None) -> Iterator[PgProxy]:
+    """Run a proxy in front of `endpoint` until the context ends, accepting on `listener` when given."""
     args = ["--upstream-host", endpoint.host, "--upstream-port", str(endpoint.port)]
-    with start_service(__name__, args, name="pgproxy") as service:
+    fds: tuple[int, ...] = ()
+    if listener is not None:
+        args += ["--listen-fd", str(listener.fileno())]
+        fds = (listener.fileno(),)
+    with start_service(__name__, args, name="pgproxy", pass_fds=fds) as service:
         control = ControlClient(service)
         try:
             yield PgProxy(service, endpoint, control)
@@ -158,6 +179,7 @@ class Proxy:
         self.counts: dict[str, int] = dict.fromkeys(COUNTERS, 0)
         self.records: deque[ConnectionRecord] = deque(maxlen=MAX_RECORDS)
         self.live: dict[int, ClientSide] = {}
+        self.tampering: Counter[str] = Counter()
         self.open_max = 0
         self._next_id = 1
 
@@ -183,6 +205,7 @@ class Proxy:
             "connections_open": len(self.live),
             "connections_open_max": self.open_max,
             "connections": [record.as_dict() for record in self.records],
+            "tampering": dict(self.tampering),
         }
 
     def reset(self) -> None:
@@ -215,6 +238,7 @@ class ClientSide(asyncio.Protocol):
         self.timer: asyncio.TimerHandle | None = None
         self.pause_reasons: set[str] = set()
         self.terminated = False
+        self.first = True
         self.client_gone = False
         self.upstream_gone = False
         self.connecting: asyncio.Task[None] | None = None
@@ -232,6 +256,13 @@ class ClientSide(asyncio.Protocol):
         self.connecting = self.loop.create_task(self._connect())
 
     def data_received(self, data: bytes) -> None:
+        if self.first:
+            self.first = False
+            if data.startswith(HTTP_METHODS):
+                self.proxy.tampering[HTTP_ON_DATA] += 1
+                log.warning("connection %s: an HTTP request on the PostgreSQL port", self._id())
+                self.abort()
+                return
         self.parser.feed(data)
         latency = self.proxy.config.latency_ms
         if latency <= 0 and not self.delayed:
@@ -424,11 +455,20 @@ def _control_routes(proxy: Proxy) -> dict[tuple[str, str], Callable[[Request], R
     }
 
 
-async def _serve(upstream_host: str, upstream_port: int, ready_file: str) -> None:
+async def _serve(upstream_host: str, upstream_port: int, listen_fd: int | None, ready_file: str) -> None:
     proxy = Proxy(upstream_host, upstream_port)
     loop = asyncio.get_running_loop()
-    server = await loop.create_server(lambda: ClientSide(proxy), "127.0.0.1", 0, backlog=1024)
-    control = HttpServer(route_requests(_control_routes(proxy)))
+    if listen_fd is not None:
+        given = socket.socket(fileno=listen_fd)
+        server = await loop.create_server(lambda: ClientSide(proxy), sock=given, backlog=1024)
+    else:
+        server = await loop.create_server(lambda: ClientSide(proxy), "127.0.0.1", 0, backlog=1024)
+
+    def refused(request: Request) -> None:
+        proxy.tampering[REFUSED] += 1
+        log.warning("refused %s %s: no token", request.method, request.path)
+
+    control = HttpServer(require_token(route_requests(_control_routes(proxy)), TOKEN_HEADER, control_token(), refused))
     try:
         control_port = await control.start()
         port = int(server.sockets[0].getsockname()[1])
@@ -444,10 +484,11 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m grader.infra.pgproxy")
     parser.add_argument("--upstream-host", required=True, help="a host, or a unix socket directory (/...)")
     parser.add_argument("--upstream-port", required=True, type=int)
+    parser.add_argument("--listen-fd", type=int, default=None, help="a listening socket to accept clients on")
     parser.add_argument("--ready-file", required=True, help="where to write {port, control_port, pid}")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    run_child(_serve(args.upstream_host, args.upstream_port, args.ready_file))
+    run_child(_serve(args.upstream_host, args.upstream_port, args.listen_fd, args.ready_file))
 
 
 if __name__ == "__main__":

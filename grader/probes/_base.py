@@ -37,15 +37,19 @@ class ProbeTarget:
 
     @contextlib.contextmanager
     def deploy(self, *, lifespan: str = "on", asyncio_debug: bool = False) -> Iterator[Deployment]:
-        with deploy(self.infra, self.app_dir, lifespan=lifespan, asyncio_debug=asyncio_debug) as deployment:
-            self.running.append(deployment.app)
-            try:
-                yield deployment
-            finally:
-                self.running.remove(deployment.app)
-                self.attempts.extend(deployment.attempts)
-                if (reason := deployment.app.unexpected_exit()) is not None:
-                    self.exits.append(f"{reason}; log tail:\n{deployment.app.log_tail(15)}")
+        attempts: list[Attempt] = []
+        try:
+            with deploy(self.infra, self.app_dir, lifespan=lifespan, asyncio_debug=asyncio_debug) as deployment:
+                attempts = deployment.attempts  # filled in as the deployment is torn down, so read after it
+                self.running.append(deployment.app)
+                try:
+                    yield deployment
+                finally:
+                    self.running.remove(deployment.app)
+                    if (reason := deployment.app.unexpected_exit()) is not None:
+                        self.exits.append(f"{reason}; log tail:\n{deployment.app.log_tail(15)}")
+        finally:
+            self.attempts.extend(attempts)
 
     def stop_all(self, reason: str) -> None:
         for app in list(self.running):

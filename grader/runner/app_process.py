@@ -25,15 +25,17 @@ from pathlib import Path
 import httpx
 import psutil
 
-from grader.infra import NotReadyError, make_traversable, wait_until
+from grader.infra import NetNamespace, NotReadyError, make_traversable, wait_until
 from grader.runner._output import CappedLog
-from grader.runner._sandbox import hand_over, sandbox
+from grader.runner._sandbox import hand_over, runtime_paths, sandbox
 
 READY_TIMEOUT = 30.0
 STOP_GRACE = 10.0
 LOG_CAP = 8 * 1024 * 1024
 MEMORY_LIMIT = 1536 * 1024 * 1024  # resident memory of the app and its children
 WATCH_INTERVAL = 0.25
+MAX_ESCAPES_NAMED = 20
+ESCAPE_COMMAND_CHARS = 100
 # What the app gets from our environment; everything else is scrubbed.
 PASSED_THROUGH = ("LANG", "LC_ALL", "TZ")
 # The kit is hidden from the app, so the debug loop uvicorn imports is a copy on the app's PYTHONPATH.
@@ -58,6 +60,8 @@ class AppProcess:
     # Every descendant seen while it ran: one that left the app's session (setsid) or was orphaned by a
     # crash is out of reach of the process group, and is killed one by one instead.
     descendants: set[psutil.Process] = field(default_factory=set)
+    # pid -> command of each descendant seen outside the app's session (setsid: a daemon in the making)
+    escapes: dict[int, str] = field(default_factory=dict)
     _seen_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)  # the watchdog adds too
 
     @property
@@ -92,7 +96,12 @@ class AppProcess:
         except psutil.Error:
             return []
         with self._seen_lock:
+            new = [process for process in found if process not in self.descendants]
             self.descendants.update(found)
+        for process in new:
+            if len(self.escapes) < MAX_ESCAPES_NAMED and _session(process.pid) not in (None, self.pid):
+                with contextlib.suppress(psutil.Error):
+                    self.escapes[process.pid] = " ".join(process.cmdline())[:ESCAPE_COMMAND_CHARS]
         return found
 
     def kill(self, reason: str) -> None:
@@ -124,6 +133,15 @@ class AppProcess:
         self.exit_code = self.process.wait(5)
         self.log.join(5)
         return self.exit_code
+
+
+def _session(pid: int) -> int | None:
+    """The session id of process `pid` (as the grader's PID namespace numbers it), None when it is gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return int(stat.rsplit(")", 1)[1].split()[3])  # after the command: state, ppid, pgrp, session
 
 
 def _kill_group(process: subprocess.Popen[bytes]) -> None:
@@ -174,27 +192,33 @@ def run_app(
     memory_limit: int = MEMORY_LIMIT,
     extra_env: Mapping[str, str] | None = None,
     asyncio_debug: bool = False,
+    netns: NetNamespace | None = None,
 ) -> Iterator[AppProcess]:
     """Run `app.main:app` from `app_dir`; yield once GET /health answers 200; always stop it.
 
-    When we are root the app runs as an unprivileged account that owns only its copy and its home and,
-    where the kernel allows, sees neither the kit's files nor the machine's shared scratch directories.
+    When we are root the app runs as a fresh unprivileged account that owns only its copy and its home
+    and, where the kernel allows, in the deployment's network namespace `netns`, a PID namespace and a
+    root file system of its own (`_sandbox`).
     """
     box = sandbox()
+    ids = box.ids()
     work = Path(tempfile.mkdtemp(prefix="kit-app-"))  # the grader's: the app's home, its library, its log
-    home, lib = work / "home", work / "lib"
+    home, lib, root = work / "home", work / "lib", work / "root"
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     app: AppProcess | None = None
     try:
         home.mkdir()
         lib.mkdir()
+        root.mkdir()
         (lib / "kit_debugloop.py").write_text(DEBUG_LOOP_SOURCE.read_text())
-        if box.ids is not None:
+        if ids is not None:
             (lib / "kit_debugloop.py").chmod(0o644)
-            for path in (home, lib, app_dir, Path(sys.executable).parent, Path(sys.executable).resolve().parent):
-                make_traversable(path)  # a venv's python links to the base one
-            hand_over(home, box.ids)
-            hand_over(app_dir, box.ids)
+            if not box.mount:  # in its own root, the paths to these are directories of its own
+                for path in (home, lib, app_dir):
+                    make_traversable(path)
+            box.prepare(runtime_paths(sys.executable))
+            hand_over(home, ids)
+            hand_over(app_dir, ids)
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         # uvicorn wraps an inherited fd as AF_UNIX, so asyncio never disables Nagle on accepted
         # connections and every answer would wait ~40 ms for a delayed ACK. Accepted sockets inherit
@@ -220,12 +244,16 @@ def run_app(
             str(int(STOP_GRACE)),
         ]
         runtime = [lib, Path(sys.prefix), Path(sys.base_prefix)]
-        command = box.command(sys.executable, uvicorn, cwd=app_dir, writable=[app_dir, home], readable=runtime)
+        namespace_fd = netns.fd if netns is not None and box.network else None
+        command = box.command(
+            sys.executable, uvicorn, cwd=app_dir, writable=[app_dir, home], readable=runtime, ids=ids, root=root,
+            home=home, netns_fd=namespace_fd,
+        )  # fmt: skip
         process = subprocess.Popen(
             command,
             cwd=app_dir,
             env=app_environment({**env, **(extra_env or {})}, home, lib),
-            pass_fds=[listener.fileno()],
+            pass_fds=[listener.fileno(), *([namespace_fd] if namespace_fd is not None else [])],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -267,22 +295,54 @@ def _wait_ready(app: AppProcess, timeout: float) -> None:
 
 
 def _listening_elsewhere(app: AppProcess) -> list[str]:
-    """The addresses the app's process tree listens on, other than the socket the grader handed it."""
+    """The addresses the app's process tree listens on, other than the socket the grader handed it.
+
+    Read from each process's own view (/proc/PID/net: its network namespace, which psutil does not use).
+    """
     found: set[str] = set()
     try:
         tree = [psutil.Process(app.pid), *app.note_descendants()]
     except psutil.Error:
         return []
     for process in tree:
-        try:
-            connections = process.net_connections(kind="inet")
-        except psutil.Error:
-            continue
-        for conn in connections:
-            if conn.status == psutil.CONN_LISTEN and conn.laddr and conn.laddr.port != app.port:
-                host = f"[{conn.laddr.ip}]" if ":" in conn.laddr.ip else conn.laddr.ip
-                found.add(f"{host}:{conn.laddr.port}")
+        for host, port in listening_sockets(process.pid):
+            if port != app.port:
+                found.add(f"{host}:{port}")
     return sorted(found)
+
+
+TCP_LISTEN = "0A"
+
+
+def listening_sockets(pid: int) -> set[tuple[str, int]]:
+    """(host, port) of every TCP socket process `pid` holds that listens, in its network namespace."""
+    try:
+        inodes = set()
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            with contextlib.suppress(OSError):
+                target = os.readlink(f"/proc/{pid}/fd/{fd}")
+                if target.startswith("socket:["):
+                    inodes.add(target[len("socket:[") : -1])
+        tables = [(Path(f"/proc/{pid}/net/{name}").read_text(), family) for name, family in (("tcp", 4), ("tcp6", 6))]
+    except OSError:
+        return set()
+    found = set()
+    for table, family in tables:
+        for line in table.splitlines()[1:]:
+            fields = line.split()
+            if len(fields) > 9 and fields[3] == TCP_LISTEN and fields[9] in inodes:
+                address, port = fields[1].split(":")
+                found.add((_host(address, family), int(port, 16)))
+    return found
+
+
+def _host(hexed: str, family: int) -> str:
+    """An address as /proc/net/tcp* prints it (32-bit words in host byte order) made readable."""
+    raw = bytes.fromhex(hexed)
+    words = b"".join(raw[i : i + 4][::-1] for i in range(0, len(raw), 4)) if sys.byteorder == "little" else raw
+    if family == 4:
+        return socket.inet_ntop(socket.AF_INET, words)
+    return f"[{socket.inet_ntop(socket.AF_INET6, words)}]"
 
 
 def _ended_early(app: AppProcess) -> AppStartError:

@@ -1,8 +1,14 @@
-"""One deployment of a submission: a fresh database, a proxy in front of it, the app, the shared stub."""
+"""One deployment of a submission: a fresh database, a proxy in front of it, the app, the shared stub.
+
+Where the sandbox has network namespaces, each deployment gets one: the proxy's client port and a data
+port of the stub's are made inside it, the app joins it, and nothing else listens there. What the app
+asked of the proxy or the stub that is the grader's alone is recorded on the deployment as attempts.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import socket
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,10 +17,12 @@ from typing import Any
 from psycopg2.extensions import connection
 
 from grader.evidence.tampering import Attempt
+from grader.infra import NetNamespace, ServiceError
 from grader.infra.payments_stub import PaymentsStub
 from grader.infra.pgproxy import PgProxy, start_pgproxy
 from grader.infra.postgres import PostgresServer
 from grader.infra.stack import Infrastructure
+from grader.runner._sandbox import sandbox
 from grader.runner.app_process import AppProcess, run_app
 
 
@@ -61,9 +69,71 @@ def deploy(
     infra.stub.reset(new_rates=True)  # each deployment its own exchange rates: no table can be copied
     dbname = infra.pg.create_database()
     try:
-        with start_pgproxy(infra.pg.endpoint) as proxy:
-            env = {"DATABASE_URL": proxy.dsn(dbname), "PAYMENTS_URL": infra.stub.url}
-            with run_app(app_dir, env, lifespan=lifespan, extra_env=extra_env, asyncio_debug=asyncio_debug) as app:
-                yield Deployment(app=app, proxy=proxy, stub=infra.stub, pg=infra.pg, dbname=dbname)
+        with (
+            network() as netns,
+            _proxy_listener(netns) as listener,
+            start_pgproxy(infra.pg.endpoint, listener) as proxy,
+            infra.stub.data_listener(netns) as payments_url,
+        ):
+            if listener is not None:
+                listener.close()  # the proxy holds it now
+            env = {"DATABASE_URL": proxy.dsn(dbname), "PAYMENTS_URL": payments_url}
+            stub_before = infra.stub.tampering()
+            deployment: Deployment | None = None
+            try:
+                with run_app(
+                    app_dir, env, lifespan=lifespan, extra_env=extra_env, asyncio_debug=asyncio_debug, netns=netns
+                ) as app:
+                    deployment = Deployment(app=app, proxy=proxy, stub=infra.stub, pg=infra.pg, dbname=dbname)
+                    yield deployment
+            finally:
+                if deployment is not None:  # the app is stopped: all it did is counted
+                    deployment.attempts += escape_attempts(deployment.app)
+                    # a service that died has its own error on the way; it must not hide it
+                    with contextlib.suppress(ServiceError):
+                        deployment.attempts += control_attempts(proxy.tampering(), {}, "PostgreSQL proxy")
+                        deployment.attempts += control_attempts(infra.stub.tampering(), stub_before, "payments stub")
     finally:
         infra.pg.drop_database(dbname)
+
+
+@contextlib.contextmanager
+def network() -> Iterator[NetNamespace | None]:
+    """A fresh network namespace for one deployment when the sandbox has them, else None."""
+    if not sandbox().network:
+        yield None
+        return
+    netns = NetNamespace.create()
+    try:
+        yield netns
+    finally:
+        netns.close()
+
+
+@contextlib.contextmanager
+def _proxy_listener(netns: NetNamespace | None) -> Iterator[socket.socket | None]:
+    if netns is None:
+        yield None
+        return
+    listener = netns.listener()
+    try:
+        yield listener
+    finally:
+        listener.close()
+
+
+def control_attempts(counts: Mapping[str, int], before: Mapping[str, int], seen: str) -> list[Attempt]:
+    """An attempt for each thing counted since `before`: the control API looked for or refused."""
+    return [
+        Attempt(kind="control-port", what=what, seen=seen, count=count - before.get(what, 0))
+        for what, count in sorted(counts.items())
+        if count > before.get(what, 0)
+    ]
+
+
+def escape_attempts(app: AppProcess) -> list[Attempt]:
+    """An attempt for each process of the app seen leaving its session (it died with the app all the same)."""
+    return [
+        Attempt(kind="process-escape", what=f"left the app's session (setsid): {command}", seen="process tracker")
+        for command in sorted(set(app.escapes.values()))
+    ]
