@@ -61,7 +61,7 @@ def test_a_health_check_on_the_data_port_is_not_tampering(stub: PaymentsStub) ->
 def test_a_data_listener_of_a_deployment_serves_the_data_api_and_goes_away(stub: PaymentsStub) -> None:
     """A listener added for a deployment answers the data API; once dropped, its port is closed."""
     with stub.data_listener(None) as url:
-        assert httpx.get(f"{url}/rates/EUR").json() == {"currency": "EUR", "rate": "0.92"}
+        assert httpx.get(f"{url}/rates/EUR").json() == {"currency": "EUR", "rate": stub.rates()["EUR"]}
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"{url}/rates/EUR")
 
