@@ -37,13 +37,15 @@ class ProbeTarget:
 
     @contextlib.contextmanager
     def deploy(self, *, lifespan: str = "on", asyncio_debug: bool = False) -> Iterator[Deployment]:
-        with deploy(self.infra, self.app_dir, lifespan=lifespan, asyncio_debug=asyncio_debug) as deployment:
+        # Attempts go straight into ours: also those seen at teardown, or when the app never started.
+        with deploy(
+            self.infra, self.app_dir, lifespan=lifespan, asyncio_debug=asyncio_debug, attempts=self.attempts
+        ) as deployment:
             self.running.append(deployment.app)
             try:
                 yield deployment
             finally:
                 self.running.remove(deployment.app)
-                self.attempts.extend(deployment.attempts)
                 if (reason := deployment.app.unexpected_exit()) is not None:
                     self.exits.append(f"{reason}; log tail:\n{deployment.app.log_tail(15)}")
 
