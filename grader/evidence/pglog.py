@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from grader.evidence.tampering import Attempt, Kind
+from grader.evidence.tampering import Attempt, Kind, quoted
 
 SEEN = "PostgreSQL log"
 MAX_ATTEMPTS = 12  # distinct attempts named per deployment; the rest are counted in one more
@@ -22,16 +22,11 @@ TOO_MANY_CONNECTIONS = "53300"
 LOGIN_REFUSED = ("28000", "28P01")  # no such role / wrong password: a log-in as someone else
 
 
-def quoted(text: str, limit: int) -> str:
-    """`text` on one line, non-printable characters escaped, at most `limit` characters, in quotes."""
-    flat = "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
-    return repr(flat if len(flat) <= limit else flat[: limit - 1] + "…")
-
-
 def _attempt(record: Mapping[str, object], role: str, dbname: str) -> Attempt | None:
     state = str(record.get("state_code") or "")
     user, database = record.get("user"), record.get("dbname")
-    message = str(record.get("message") or "").replace(f'"{role}"', "<its role>").replace(f'"{dbname}"', "<its database>")
+    message = str(record.get("message") or "")
+    message = message.replace(f'"{role}"', "<its role>").replace(f'"{dbname}"', "<its database>")
     message = quoted(message, MESSAGE_CHARS)[1:-1]  # the server's words, bounded; the app's come quoted
     kind: Kind
     if state in LOGIN_REFUSED:

@@ -206,12 +206,12 @@ class PostgresServer:
             total, *reserved = [int(row[0]) for row in cur.fetchall()]
         return max(1, int((total - sum(reserved)) * APP_SHARE))
 
-    def create_app_role(self, dbname: str) -> AppRole | None:
+    def create_app_role(self, dbname: str, connection_limit: int | None = None) -> AppRole | None:
         """A role of its own for the app using `dbname`; None (and `no_app_roles` says why) when the grader's
         role may not create roles, so the app must be given the grader's own."""
         if self.no_app_roles:
             return None
-        role = AppRole.fresh(self.app_connection_limit())
+        role = AppRole.fresh(connection_limit or self.app_connection_limit())
         try:
             self._admin(*app_role_sql(role, dbname))
         except psycopg2.errors.InsufficientPrivilege as exc:

@@ -52,7 +52,9 @@ def render(report: dict[str, Any]) -> str:
         lines.append("")
     if report.get("red_flags"):
         lines += ["## Red flags", ""]
-        lines += [f"- **{flag['title']}** ({flag['id']}) {flag['message']}" for flag in report["red_flags"]]
+        lines += [
+            f"- **{_inline(flag['title'])}** ({flag['id']}) {_inline(flag['message'])}" for flag in report["red_flags"]
+        ]
         lines.append("")
     contract = report.get("contract") or {}
     if contract:
@@ -68,6 +70,7 @@ def render(report: dict[str, Any]) -> str:
             for bug in report["bugs"]
         ]
         lines.append("")
+    lines += _app_log((report.get("asyncio_debug") or {}).get("app_log") or {})
     lines += _load(report.get("load") or {})
     lines += ["## Phases", "", "| phase | status | seconds | error |", "| --- | --- | ---: | --- |"]
     lines += [
@@ -75,6 +78,18 @@ def render(report: dict[str, Any]) -> str:
         for p in report.get("phases", [])
     ]
     return "\n".join(lines) + "\n"
+
+
+def _app_log(said: dict[str, Any]) -> list[str]:
+    """Lines quoted from the app's own log: its words, set apart as quotations, never the grader's."""
+    if not said.get("lines"):
+        return []
+    note = f"{_inline(said.get('source') or '')}; supporting only: no verdict reads it."
+    lines = ["## The app's own log", "", note, ""]
+    lines += [f"- the app wrote: {_inline(line)}" for line in said["lines"]]
+    if more := said.get("lines_more"):
+        lines.append(f"- … {more} more lines")
+    return [*lines, ""]
 
 
 def _load(load: dict[str, Any]) -> list[str]:
