@@ -45,5 +45,6 @@ def merged(attempts: list[Attempt]) -> list[Attempt]:
 def quoted(text: str, limit: int) -> str:
     """The app's `text` as a quotation: one line, non-printable characters escaped, at most `limit`
     characters, in quotes."""
-    flat = "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
-    return repr(flat if len(flat) <= limit else flat[: limit - 1] + "…")
+    shown = repr(text)  # escapes every non-printable character, and the quote
+    quote, flat = shown[0], shown[1:-1]
+    return quote + (flat if len(flat) <= limit else flat[: limit - 1] + "…") + quote
