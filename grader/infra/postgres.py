@@ -56,6 +56,9 @@ SERVER_SETTINGS = {
     "shared_buffers": "128MB",
     "superuser_reserved_connections": str(SUPERUSER_RESERVED),
     "password_encryption": "scram-sha-256",
+    # Passwords are random (144 bits): key stretching would add nothing but its cost to every connection,
+    # and an app that connects per request must measure as it did before there were passwords.
+    "scram_iterations": "16",
     "log_min_messages": "warning",
     "log_line_prefix": "%m [%p] %q%u@%d ",
     # every error and refused login, with its role, database and statement, as one JSON object a line
@@ -162,6 +165,7 @@ class PostgresServer:
     endpoint: Endpoint
     created: list[str] = field(default_factory=list)
     _template: str | None = None
+    _app_limit: int | None = None  # the server's unreserved connection slots, read once
     pid: int | None = None  # the postmaster's, when we run it (load tests keep it off the generator's cores)
     log_path: Path | None = None  # the server's JSON log, when we run it
     owns_server: bool = False  # ours alone (embedded): its shared databases may be closed to apps too
@@ -197,6 +201,11 @@ class PostgresServer:
 
     def app_connection_limit(self) -> int:
         """How many connections one app's role may hold: a share of what the superuser slots leave."""
+        if self._app_limit is None:
+            self._app_limit = self._unreserved_slots()
+        return max(1, int(self._app_limit * APP_SHARE))
+
+    def _unreserved_slots(self) -> int:
         with contextlib.closing(self.connect()) as conn, conn.cursor() as cur:
             cur.execute(
                 "SELECT setting::int FROM pg_settings WHERE name IN "
@@ -204,7 +213,7 @@ class PostgresServer:
                 " ORDER BY name = 'max_connections' DESC"
             )
             total, *reserved = [int(row[0]) for row in cur.fetchall()]
-        return max(1, int((total - sum(reserved)) * APP_SHARE))
+        return total - sum(reserved)
 
     def create_app_role(self, dbname: str, connection_limit: int | None = None) -> AppRole | None:
         """A role of its own for the app using `dbname`; None (and `no_app_roles` says why) when the grader's
