@@ -276,3 +276,30 @@ def test_a_server_that_dies_at_start_up_fails_at_once(monkeypatch: pytest.Monkey
     with pytest.raises(postgres.ServerExited, match="postgres exited with 1"), postgres.embedded_postgres():
         pass
     assert time.monotonic() - started < postgres.START_TIMEOUT / 2
+
+
+def test_a_database_url_role_that_cannot_create_roles_is_named_loudly(
+    infra: Infrastructure, app_db: tuple[str, AppRole]
+) -> None:
+    """A DATABASE_URL role without CREATEROLE: no role is made, and the confinement says the app gets that one."""
+    name, role = app_db
+    with start_pgproxy(infra.pg.endpoint) as proxy, postgres_server(proxy.dsn(name, role.name, role.password)) as pg:
+        assert pg.create_app_role(name) is None
+        assert pg.confinement().startswith(f"database: NOT CONFINED: the DATABASE_URL role '{role.name}' may not")
+
+
+def test_a_database_url_superuser_gets_a_role_per_deployment(infra: Infrastructure) -> None:
+    """A DATABASE_URL role that may create roles: each app gets its own, and the confinement says so."""
+    with start_pgproxy(infra.pg.endpoint) as proxy, postgres_server(proxy.dsn("postgres")) as external:
+        name = external.create_database()
+        role = external.create_app_role(name)
+        assert role is not None
+        assert external.confinement().startswith("database: a role per deployment")
+        assert role.name in external.roles
+    assert role.name not in _roles(infra)  # dropped with the grade's databases
+
+
+def _roles(infra: Infrastructure) -> set[str]:
+    with contextlib.closing(infra.pg.connect()) as conn, conn.cursor() as cur:
+        cur.execute("SELECT rolname FROM pg_roles")
+        return {row[0] for row in cur.fetchall()}
