@@ -86,6 +86,7 @@ class Grade:
     load_skipped: str | None = None
     error: str | None = None
     attempts: list[Attempt] = field(default_factory=list)  # what the app tried that is not its own
+    database_sandbox: str | None = None  # how far the app's database role is confined (PostgresServer)
     started: float = field(default_factory=time.monotonic)
     started_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
 
@@ -191,8 +192,11 @@ def run_grade(given: str, options: Options, say: Progress = print) -> tuple[dict
         if grade.phases[-1].status == "error":
             raise SubmissionUnusable((grade.phases[-1].error or "").split(": ", 1)[-1])
         infra: Infrastructure | None = None
-        with _phase(grade, "infrastructure", say):
+        with _phase(grade, "infrastructure", say) as phase:
             infra = stack.enter_context(infrastructure(seed=options.seed))
+            grade.database_sandbox = infra.pg.confinement()
+            if infra.pg.no_app_roles:  # said loudly: the app holds the reviewer's own database role
+                phase.error = f"weaker sandbox: {grade.database_sandbox}"
         if infra is None:
             grade.error = f"infrastructure failed: {grade.phases[-1].error}"
         else:
@@ -300,7 +304,7 @@ def build_report(grade: Grade, given: str) -> Report:
             "foreign_imports": [f.as_dict() for f in grade.foreign_imports],
             "static_findings": [f.as_dict() for f in grade.static_findings],
         },
-        "environment": describe(grade.options.seed),
+        "environment": _environment(grade),
         "started_at": grade.started_at,
         "seconds": round(time.monotonic() - grade.started, 1),
         "options": {
@@ -330,6 +334,13 @@ def build_report(grade: Grade, given: str) -> Report:
     }
     shape["score"], shape["red_flags"] = assess(shape, catalogue, grade.app_error)
     return Report.model_validate(shape)  # a key the model does not declare fails here, in the tests first
+
+
+def _environment(grade: Grade) -> dict[str, Any]:
+    environment = describe(grade.options.seed)
+    if grade.database_sandbox:
+        environment["sandbox"] = f"{environment['sandbox']}; {grade.database_sandbox}"
+    return environment
 
 
 def write_reports(report: Report, out: Path, latency: dict[str, Any] | None = None) -> None:

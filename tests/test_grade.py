@@ -60,8 +60,8 @@ def test_exercise_report_scores_zero_with_its_red_flags_first(exercise_report: d
     assert exercise_report["score"]["scorecard"]["band"] == "no hire signal"
     assert {flag["id"] for flag in exercise_report["red_flags"]} == RED_FLAGS
     assert {flag["state"] for flag in exercise_report["red_flags"]} == {"present"}
-    assert exercise_report["asyncio_debug"]["never_awaited"] == ["record_audit"]
-    assert exercise_report["asyncio_debug"]["slow_callbacks"] > 0
+    assert exercise_report["asyncio_debug"]["app_log"]["never_awaited"] == ["record_audit"]
+    assert exercise_report["asyncio_debug"]["app_log"]["slow_callbacks"] > 0
 
 
 def test_solution_report_scores_full_marks(solution_report: dict[str, Any]) -> None:

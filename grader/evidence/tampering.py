@@ -40,3 +40,11 @@ def merged(attempts: list[Attempt]) -> list[Attempt]:
         key = (attempt.kind, attempt.what, attempt.seen)
         counts[key] = counts.get(key, 0) + attempt.count
     return [Attempt(kind, what, seen, count) for (kind, what, seen), count in counts.items()]  # type: ignore[arg-type]
+
+
+def quoted(text: str, limit: int) -> str:
+    """The app's `text` as a quotation: one line, non-printable characters escaped, at most `limit`
+    characters, in quotes."""
+    shown = repr(text)  # escapes every non-printable character, and the quote
+    quote, flat = shown[0], shown[1:-1]
+    return quote + (flat if len(flat) <= limit else flat[: limit - 1] + "…") + quote

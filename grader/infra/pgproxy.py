@@ -85,9 +85,10 @@ class PgProxy:
     def pid(self) -> int:
         return self.service.pid
 
-    def dsn(self, dbname: str, user: str = "postgres") -> str:
-        """A TCP libpq URL through the proxy (with the upstream's password when the user matches)."""
-        password = self.endpoint.password if user == self.endpoint.user else None
+    def dsn(self, dbname: str, user: str | None = None, password: str | None = None) -> str:
+        """A TCP libpq URL through the proxy: as `user` with `password`, else as the upstream's own user."""
+        if user is None or user == self.endpoint.user:
+            user, password = self.endpoint.user, self.endpoint.password
         auth = quote(user) + (f":{quote(password)}" if password else "")
         return f"postgresql://{auth}@127.0.0.1:{self.port}/{dbname}"
 

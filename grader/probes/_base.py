@@ -37,19 +37,17 @@ class ProbeTarget:
 
     @contextlib.contextmanager
     def deploy(self, *, lifespan: str = "on", asyncio_debug: bool = False) -> Iterator[Deployment]:
-        attempts: list[Attempt] = []
-        try:
-            with deploy(self.infra, self.app_dir, lifespan=lifespan, asyncio_debug=asyncio_debug) as deployment:
-                attempts = deployment.attempts  # filled in as the deployment is torn down, so read after it
-                self.running.append(deployment.app)
-                try:
-                    yield deployment
-                finally:
-                    self.running.remove(deployment.app)
-                    if (reason := deployment.app.unexpected_exit()) is not None:
-                        self.exits.append(f"{reason}; log tail:\n{deployment.app.log_tail(15)}")
-        finally:
-            self.attempts.extend(attempts)
+        # Attempts go straight into ours: also those seen at teardown, or when the app never started.
+        with deploy(
+            self.infra, self.app_dir, lifespan=lifespan, asyncio_debug=asyncio_debug, attempts=self.attempts
+        ) as deployment:
+            self.running.append(deployment.app)
+            try:
+                yield deployment
+            finally:
+                self.running.remove(deployment.app)
+                if (reason := deployment.app.unexpected_exit()) is not None:
+                    self.exits.append(f"{reason}; log tail:\n{deployment.app.log_tail(15)}")
 
     def stop_all(self, reason: str) -> None:
         for app in list(self.running):

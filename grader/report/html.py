@@ -30,6 +30,7 @@ VERDICT_TEXT = {"fixed": "fixed", "present": "present", "inconclusive": "unverif
 EVIDENCE_ITEMS = 24  # per bug: the rest is in report.json
 EVIDENCE_TEXT = 160  # characters per value
 LIST_ITEMS = 6
+APP_LOG = "app_log"  # evidence under this key is the app's own output (grader.evidence.runtime)
 
 
 def render(report: Report) -> str:
@@ -40,6 +41,7 @@ def render(report: Report) -> str:
         _scorecard(report.model_dump(mode="json", include={"score", "red_flags"})),
         _bugs(report.bugs),
         _contract(report.contract),
+        _app_log(report.asyncio_debug),
         _load(report.load),
         _phases(report.phases),
         _environment(report.environment),
@@ -209,10 +211,32 @@ def _evidence(evidence: Mapping[str, Any]) -> str:
     if not pairs:
         return '<span class="note">none</span>'
     extra = len(pairs) - EVIDENCE_ITEMS
-    items = "".join(f'<li><span class="k">{esc(k)}</span> {esc(v)}</li>' for k, v in pairs[:EVIDENCE_ITEMS])
+    items = "".join(
+        f'<li><span class="k">{esc(k)}</span> {_said(v) if APP_LOG in k.split(".") else esc(v)}</li>'
+        for k, v in pairs[:EVIDENCE_ITEMS]
+    )
     if extra > 0:
         items += f'<li class="note">… {extra} more in report.json</li>'
     return f'<ul class="kv">{items}</ul>'
+
+
+def _said(value: str) -> str:
+    """A value taken from the app's own log: its words, shown as a quotation, never as the grader's."""
+    return f'<span class="note">the app\'s own log:</span> <q>{esc(value)}</q>'
+
+
+def _app_log(debug: Mapping[str, Any]) -> str:
+    said = debug.get(APP_LOG) or {}
+    lines = said.get("lines") or []
+    if not lines:
+        return ""
+    more = said.get("lines_more") or 0
+    items = "".join(f"<li><q>{esc(line)}</q></li>" for line in lines)
+    items += f'<li class="note">… {esc(more)} more lines</li>' if more else ""
+    return (
+        f'<section id="app-log"><h2>The app\'s own log</h2><p class="note">{esc(said.get("source") or "")}; '
+        f"supporting only: no verdict reads it.</p><ul>{items}</ul></section>"
+    )
 
 
 def _flatten(value: object, prefix: str) -> list[tuple[str, str]]:

@@ -52,6 +52,7 @@ def render(report: Report) -> str:
             for bug in report.bugs
         ]
         lines.append("")
+    lines += _app_log(report.asyncio_debug.get("app_log") or {})
     lines += _load(report.load)
     lines += ["## Phases", "", "| phase | status | seconds | error |", "| --- | --- | ---: | --- |"]
     lines += [f"| {p.name} | {p.status} | {p.seconds:.1f} | {_cell(p.error or '')} |" for p in report.phases]
@@ -123,6 +124,18 @@ def _contract_cost(score: dict[str, Any], contract: dict[str, Any]) -> list[str]
         noted = "" if case["severity_recorded"] else ", severity not recorded: taken as major"
         lines.append(f"- `{_cell(case['name'])}` ({_cell(case['severity'])}{noted}): -{case['cost'] * 100:g} % "
                      f"= -{case['lost']:g} points: {_inline(case['message'])}")  # fmt: skip
+    return [*lines, ""]
+
+
+def _app_log(said: dict[str, Any]) -> list[str]:
+    """Lines quoted from the app's own log: its words, set apart as quotations, never the grader's."""
+    if not said.get("lines"):
+        return []
+    note = f"{_inline(said.get('source') or '')}; supporting only: no verdict reads it."
+    lines = ["## The app's own log", "", note, ""]
+    lines += [f"- the app wrote: {_inline(line)}" for line in said["lines"]]
+    if more := said.get("lines_more"):
+        lines.append(f"- … {more} more lines")
     return [*lines, ""]
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from psycopg2.extensions import connection
 
+from grader.evidence.pglog import server_log_attempts
 from grader.evidence.tampering import Attempt
 from grader.infra import NetNamespace, ServiceError
 from grader.infra.payments_stub import PaymentsStub
@@ -37,6 +38,7 @@ class Deployment:
     dbname: str
     # what the app tried that is not its own (grader.evidence.tampering), recorded by each source
     attempts: list[Attempt] = field(default_factory=list)
+    role: str | None = None  # the app's own database role (None: it was given the grader's, see pg)
 
     @property
     def url(self) -> str:
@@ -64,37 +66,66 @@ def deploy(
     lifespan: str = "on",
     extra_env: Mapping[str, str] | None = None,
     asyncio_debug: bool = False,
+    attempts: list[Attempt] | None = None,
 ) -> Iterator[Deployment]:
-    """Start `app_dir` against a fresh copy of the seeded database; tear all of it down on exit."""
+    """Start `app_dir` against a fresh copy of the seeded database; tear all of it down on exit.
+
+    The app logs in with a role of its own, made for this deployment and dropped with it. What it tried
+    that is not its own goes into `attempts` (the deployment's list), also when it never got started:
+    the server log's refusals and the proxy's and stub's counts are read at teardown, once it has stopped.
+    """
+    pg = infra.pg
+    attempts = [] if attempts is None else attempts
     infra.stub.reset(new_rates=True)  # each deployment its own exchange rates: no table can be copied
-    dbname = infra.pg.create_database()
+    log_from = pg.log_offset()
+    dbname = pg.create_database()
+    role = None
     try:
+        role = pg.create_app_role(dbname)
         with (
             network() as netns,
             _proxy_listener(netns) as listener,
-            start_pgproxy(infra.pg.endpoint, listener) as proxy,
+            start_pgproxy(pg.endpoint, listener) as proxy,
             infra.stub.data_listener(netns) as payments_url,
         ):
             if listener is not None:
                 listener.close()  # the proxy holds it now
-            env = {"DATABASE_URL": proxy.dsn(dbname), "PAYMENTS_URL": payments_url}
+            url = proxy.dsn(dbname, role.name, role.password) if role else proxy.dsn(dbname)
+            env = {"DATABASE_URL": url, "PAYMENTS_URL": payments_url}
             stub_before = infra.stub.tampering()
             deployment: Deployment | None = None
             try:
                 with run_app(
                     app_dir, env, lifespan=lifespan, extra_env=extra_env, asyncio_debug=asyncio_debug, netns=netns
                 ) as app:
-                    deployment = Deployment(app=app, proxy=proxy, stub=infra.stub, pg=infra.pg, dbname=dbname)
+                    deployment = Deployment(
+                        app=app,
+                        proxy=proxy,
+                        stub=infra.stub,
+                        pg=pg,
+                        dbname=dbname,
+                        attempts=attempts,
+                        role=role.name if role else None,
+                    )
                     yield deployment
             finally:
                 if deployment is not None:  # the app is stopped: all it did is counted
-                    deployment.attempts += escape_attempts(deployment.app)
-                    # a service that died has its own error on the way; it must not hide it
-                    with contextlib.suppress(ServiceError):
-                        deployment.attempts += control_attempts(proxy.tampering(), {}, "PostgreSQL proxy")
-                        deployment.attempts += control_attempts(infra.stub.tampering(), stub_before, "payments stub")
+                    attempts += escape_attempts(deployment.app)
+                # a service that died has its own error on the way; it must not hide it
+                with contextlib.suppress(ServiceError):
+                    attempts += control_attempts(proxy.tampering(), {}, "PostgreSQL proxy")
+                    attempts += control_attempts(infra.stub.tampering(), stub_before, "payments stub")
     finally:
-        infra.pg.drop_database(dbname)
+        try:
+            if role is not None:
+                pg.end_sessions(role.name)  # first, so that their last errors are in the log
+                attempts.extend(server_log_attempts(pg.log_records(log_from), role.name, dbname))
+        finally:
+            try:
+                pg.drop_database(dbname)
+            finally:
+                if role is not None:
+                    pg.drop_app_role(role.name)  # after its database, which held its grants
 
 
 @contextlib.contextmanager

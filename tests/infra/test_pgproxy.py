@@ -358,7 +358,8 @@ def test_a_tcp_upstream_works_and_an_unreachable_one_is_server_closed(
     proxy: PgProxy, pg_db: str, pg_server: PostgresServer
 ) -> None:
     """A proxy in front of a TCP address (here: another proxy) works; a dead address ends as server_closed."""
-    front = Endpoint(host="127.0.0.1", port=proxy.port, user=pg_server.endpoint.user)
+    upstream = pg_server.endpoint
+    front = Endpoint(host="127.0.0.1", port=proxy.port, user=upstream.user, password=upstream.password)
     with start_pgproxy(front) as chained:
         conn = _connect(chained, pg_db)
         with conn.cursor() as cur:
