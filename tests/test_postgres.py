@@ -274,7 +274,7 @@ def test_a_server_that_dies_at_start_up_fails_at_once(monkeypatch: pytest.Monkey
     """A postmaster that exits during start-up ends the wait at once, with its log, not after 30 s."""
     monkeypatch.setitem(postgres.SERVER_SETTINGS, "shared_buffers", "not-a-size")
     started = time.monotonic()
-    with pytest.raises(postgres.ServerExited, match="postgres exited with 1"), postgres.embedded_postgres():
+    with pytest.raises(postgres.ServerExited, match="postgres exited with 1"), postgres.embedded_postgres(SEED_DIR):
         pass
     assert time.monotonic() - started < postgres.START_TIMEOUT / 2
 
@@ -284,14 +284,14 @@ def test_a_database_url_role_that_cannot_create_roles_is_named_loudly(
 ) -> None:
     """A DATABASE_URL role without CREATEROLE: no role is made, and the confinement says the app gets that one."""
     name, role = app_db
-    with start_pgproxy(infra.pg.endpoint) as proxy, postgres_server(proxy.dsn(name, role.name, role.password)) as pg:
+    with start_pgproxy(infra.pg.endpoint) as proxy, postgres_server(SEED_DIR, proxy.dsn(name, role.name, role.password)) as pg:
         assert pg.create_app_role(name) is None
         assert pg.confinement().startswith(f"database: NOT CONFINED: the DATABASE_URL role '{role.name}' may not")
 
 
 def test_a_database_url_superuser_gets_a_role_per_deployment(infra: Infrastructure) -> None:
     """A DATABASE_URL role that may create roles: each app gets its own, and the confinement says so."""
-    with start_pgproxy(infra.pg.endpoint) as proxy, postgres_server(proxy.dsn("postgres")) as external:
+    with start_pgproxy(infra.pg.endpoint) as proxy, postgres_server(SEED_DIR, proxy.dsn("postgres")) as external:
         name = external.create_database()
         role = external.create_app_role(name)
         assert role is not None
