@@ -3,11 +3,14 @@
 Grades the exercise (every bug expected `present`), the solution (none), one mutant per catalogued
 bug (the solution with only that bug put back, from `tests/mutants/`: exactly its bug `present`, every
 other `fixed`) and the alternative correct submissions (`tests/alternatives/<name>`, column
-`alt-<name>`: every bug fixed differently from the solution, so every one `fixed`). Prints the matrix
-(bugs x submissions) and the contract outcome of each submission, writes it to `matrix.json` under
---out beside each submission's reports, and exits 1 on any miss, false alarm, inconclusive verdict,
-failed contract case or failed grade; 0 otherwise. Run it from the repository root (`make validate`):
-the mutants and the alternatives live beside the grader's tests.
+`alt-<name>`: every bug fixed differently from the solution, so every one `fixed`) and the traps
+(`grader/proof/traps/<name>`, column `trap-<name>`: what a candidate might write, each with the verdicts
+and the contract outcome an expert reviewer gives in its expected.toml; see grader/proof/traps.py).
+Prints the matrix (bugs x submissions) and the contract outcome of each submission, writes it to
+`matrix.json` under --out beside each submission's reports, and exits 1 on any miss, false alarm,
+inconclusive verdict, failed contract case (for a trap: a contract outcome other than expected) or
+failed grade; 0 otherwise. Run it from the repository root (`make validate`): the mutants and the
+alternatives live beside the grader's tests.
 
 Then repeatability (`--repeat N`, default 3): a few submissions (`--repeat-on`) are graded N more times,
 each with the load phase on a few scenarios (`--repeat-scenarios`), with the same seed. Their verdicts
@@ -37,6 +40,7 @@ from grader.catalogue import load_catalogue
 from grader.environment import ROOT
 from grader.load import LoadOptions, ScenarioError, load_scenarios
 from grader.pipeline import Options, run_grade
+from grader.proof import traps
 from grader.tools import _repeat
 from grader.tools._budget import Budget, skipped_text
 
@@ -70,6 +74,7 @@ class Column:
     repeat: int = 0  # 0: the matrix's grade, without load; k: the k-th repeat, with the load phase
     load: dict[str, Any] | None = None  # report.json's load section (repeats)
     skipped: str | None = None
+    contract_passes: bool = True  # a trap may be expected to fail the contract
 
     @property
     def kind(self) -> str:
@@ -92,8 +97,8 @@ class Column:
         found = [f"{bug}: expected {self.expected[bug]}, got {self.verdicts.get(bug)}" for bug in self.mismatches]
         if self.error:
             found.insert(0, f"grade failed: {self.error}")
-        elif self.contract is None or self.contract["failed"]:
-            found.append(f"contract: {self.contract_text}")
+        elif self.contract is None or bool(self.contract["failed"]) == self.contract_passes:
+            found.append(f"contract: {self.contract_text}" + ("" if self.contract_passes else ", expected to fail"))
         return found
 
     @property
@@ -112,7 +117,10 @@ def alternatives() -> list[str]:
 
 
 def expectations(name: str, bug_ids: list[str]) -> dict[str, str]:
-    """exercise: every bug present; solution and the alternatives: none; a mutant: exactly its own bug."""
+    """exercise: every bug present; solution and the alternatives: none; a mutant: exactly its own bug;
+    a trap: its expected.toml."""
+    if traps.is_column(name):
+        return traps.for_column(name, bug_ids).verdicts(bug_ids)
     if name == "exercise":
         return dict.fromkeys(bug_ids, "present")
     return {bug: "present" if bug == name else "fixed" for bug in bug_ids}
@@ -120,9 +128,17 @@ def expectations(name: str, bug_ids: list[str]) -> dict[str, str]:
 
 def plan(names: list[str], bug_ids: list[str], repeat: int, repeat_on: list[str]) -> list[Column]:
     """Every grade in the order it runs: the matrix (as `names` lists it), then the repeats round by round."""
-    columns = [Column(name, expectations(name, bug_ids)) for name in names]
-    rounds = [Column(name, expectations(name, bug_ids), repeat=k) for k in range(1, repeat + 1) for name in repeat_on]
+    columns = [Column(name, expectations(name, bug_ids), contract_passes=_passes(name, bug_ids)) for name in names]
+    rounds = [
+        Column(name, expectations(name, bug_ids), repeat=k, contract_passes=_passes(name, bug_ids))
+        for k in range(1, repeat + 1)
+        for name in repeat_on
+    ]
     return columns + rounds
+
+
+def _passes(name: str, bug_ids: list[str]) -> bool:
+    return traps.for_column(name, bug_ids).expected.contract.passes if traps.is_column(name) else True
 
 
 def run_plan(
@@ -180,6 +196,8 @@ def grade_column(column: Column, out: Path, seed: int, say: Any, load: LoadOptio
             given = ROOT / column.name
         elif column.name.startswith(ALT_PREFIX):
             given = ALTERNATIVES_DIR / column.name.removeprefix(ALT_PREFIX)
+        elif traps.is_column(column.name):
+            given = traps.for_column(column.name).root
         else:
             workdir = Path(tempfile.mkdtemp(prefix="mutant-"))
             given = mutant_for(column.name).build(workdir / column.name)
@@ -206,9 +224,12 @@ def render(columns: list[Column], bug_ids: list[str]) -> str:
     """The matrix as text: a row per bug, a column per submission; `!` marks a cell that is wrong."""
     labels = {c.name: ("ex" if c.name == "exercise" else "sol" if c.name == "solution" else "") for c in columns}
     alts = [c.name for c in columns if c.name.startswith(ALT_PREFIX)]
+    trapped = [c.name for c in columns if traps.is_column(c.name)]
     for column in columns:
         if column.name in alts:
             labels[column.name] = f"a{alts.index(column.name) + 1}"
+        elif column.name in trapped:
+            labels[column.name] = f"t{trapped.index(column.name) + 1}"
         elif not labels[column.name]:
             labels[column.name] = f"m{bug_ids.index(column.name) + 1}"
     width = max(len(bug) for bug in [*bug_ids, "contract"]) + 6
@@ -229,6 +250,9 @@ def render(columns: list[Column], bug_ids: list[str]) -> str:
     if alts:
         named = ", ".join(f"a{n} = {name}" for n, name in enumerate(alts, start=1))
         lines.append(f"aN = an alternative correct submission (all F): {named}")
+    if trapped:
+        named = ", ".join(f"t{n} = {name.removeprefix(traps.PREFIX)}" for n, name in enumerate(trapped, start=1))
+        lines.append(f"tN = a trap, as its expected.toml says: {named}")
     return "\n".join(lines)
 
 
@@ -241,7 +265,7 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--only",
         default="",
-        help="comma-separated submissions: exercise, solution, bug ids (their mutants) and/or alt-<name>",
+        help="comma-separated submissions: exercise, solution, bug ids (their mutants), alt-<name> and/or trap-<name>",
     )
     parser.add_argument("--out", type=Path, help="where reports and matrix.json go (default reports/validate-<time>)")
     parser.add_argument("--seed", type=int, default=11)
@@ -278,7 +302,7 @@ def _usage_error(args: argparse.Namespace, names: list[str]) -> str | None:
 def main(argv: list[str]) -> int:
     args = _arguments(argv)
     bug_ids = list(load_catalogue().ids)
-    names = [*BASELINES, *bug_ids, *alternatives()]
+    names = [*BASELINES, *bug_ids, *alternatives(), *traps.columns()]
     if error := _usage_error(args, names):
         print(f"error: {error}", file=sys.stderr)
         return USAGE_ERROR
