@@ -108,6 +108,7 @@ def test_validate_has_a_column_per_trap_expecting_its_verdicts_and_contract() ->
         trap = traps.for_column(column.name)
         assert column.expected == expectations(column.name, BUG_IDS) == trap.verdicts(BUG_IDS)
         assert column.contract_passes == trap.expected.contract.passes
+        assert column.integrity == trap.expected.integrity
 
 
 @pytest.mark.parametrize(
@@ -121,6 +122,34 @@ def test_a_trap_column_fails_on_a_contract_outcome_other_than_expected(
     column.verdicts = {"n-plus-one": "present"}
     column.contract = {"passed": 20 - failed, "failed": failed}
     assert bool(column.problems) == problem, column.problems
+
+
+@pytest.mark.parametrize(
+    ("honest", "findings", "problem"),
+    [(True, [], False), (True, ["no-upstream-timeout: 201 without a charge"], True), (False, [], True)],
+)
+def test_a_trap_column_fails_on_integrity_findings_other_than_expected(
+    honest: bool, findings: list[str], problem: bool
+) -> None:
+    """An honest trap with an integrity finding, or a faking one without any, is a problem of the column."""
+    column = Column("trap-x", {}, integrity=honest, integrity_findings=findings)
+    column.contract = {"passed": 20, "failed": 0}
+    assert bool(column.problems) == problem, column.problems
+
+
+def test_integrity_findings_come_from_probes_and_failed_integrity_cases() -> None:
+    """A report's integrity findings: each probe's, and each failed contract case marked integrity."""
+    report = {
+        "bugs": [{"id": "n-plus-one", "integrity": []}, {"id": "no-upstream-timeout", "integrity": ["fake id"]}],
+        "contract": {
+            "cases": [
+                {"name": "stock_reads_back", "outcome": "failed", "integrity": True},
+                {"name": "health_answers_ok", "outcome": "failed", "integrity": False},
+                {"name": "order_reads_back", "outcome": "passed", "integrity": True},
+            ]
+        },
+    }
+    assert traps.integrity_findings(report) == ["no-upstream-timeout: fake id", "contract stock_reads_back"]
 
 
 def test_no_kit_file_comes_from_the_traps() -> None:

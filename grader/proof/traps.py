@@ -21,7 +21,7 @@ import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -161,3 +161,11 @@ def _disagreement(expected: Expected, bug_ids: tuple[str, ...]) -> str | None:
         if bug in expected.bugs and expected.bugs[bug].verdict != whole:
             return f"bugs.{bug}: verdict {expected.bugs[bug].verdict} but its halves say {whole}"
     return None
+
+
+def integrity_findings(report: dict[str, Any]) -> list[str]:
+    """What a grade's report says the service reported without doing: probes' findings, failed integrity cases."""
+    found = [f"{bug['id']}: {finding}" for bug in report.get("bugs") or [] for finding in bug.get("integrity") or []]
+    cases = (report.get("contract") or {}).get("cases") or []
+    found += [f"contract {case['name']}" for case in cases if case.get("outcome") != "passed" and case.get("integrity")]
+    return found

@@ -8,8 +8,8 @@ other `fixed`) and the alternative correct submissions (`tests/alternatives/<nam
 and the contract outcome an expert reviewer gives in its expected.toml; see grader/proof/traps.py).
 Prints the matrix (bugs x submissions) and the contract outcome of each submission, writes it to
 `matrix.json` under --out beside each submission's reports, and exits 1 on any miss, false alarm,
-inconclusive verdict, failed contract case (for a trap: a contract outcome other than expected) or
-failed grade; 0 otherwise. Run it from the repository root (`make validate`): the mutants and the
+inconclusive verdict, failed contract case (for a trap: a contract outcome or integrity findings other
+than expected) or failed grade; 0 otherwise. Run it from the repository root (`make validate`): the mutants and the
 alternatives live beside the grader's tests.
 
 Then repeatability (`--repeat N`, default 3): a few submissions (`--repeat-on`) are graded N more times,
@@ -75,6 +75,8 @@ class Column:
     load: dict[str, Any] | None = None  # report.json's load section (repeats)
     skipped: str | None = None
     contract_passes: bool = True  # a trap may be expected to fail the contract
+    integrity: bool | None = None  # a trap's: whether it reports only work it did (None: not checked)
+    integrity_findings: list[str] = field(default_factory=list)
 
     @property
     def kind(self) -> str:
@@ -99,6 +101,9 @@ class Column:
             found.insert(0, f"grade failed: {self.error}")
         elif self.contract is None or bool(self.contract["failed"]) == self.contract_passes:
             found.append(f"contract: {self.contract_text}" + ("" if self.contract_passes else ", expected to fail"))
+        if not self.error and self.integrity is not None and bool(self.integrity_findings) == self.integrity:
+            said = "; ".join(self.integrity_findings) or "no integrity finding"
+            found.append(f"integrity: expected {'none' if self.integrity else 'a finding'}, the grade says {said}")
         return found
 
     @property
@@ -128,17 +133,19 @@ def expectations(name: str, bug_ids: list[str]) -> dict[str, str]:
 
 def plan(names: list[str], bug_ids: list[str], repeat: int, repeat_on: list[str]) -> list[Column]:
     """Every grade in the order it runs: the matrix (as `names` lists it), then the repeats round by round."""
-    columns = [Column(name, expectations(name, bug_ids), contract_passes=_passes(name, bug_ids)) for name in names]
+    columns = [_column(name, expectations(name, bug_ids), bug_ids) for name in names]
     rounds = [
-        Column(name, expectations(name, bug_ids), repeat=k, contract_passes=_passes(name, bug_ids))
-        for k in range(1, repeat + 1)
-        for name in repeat_on
+        _column(name, expectations(name, bug_ids), bug_ids, k) for k in range(1, repeat + 1) for name in repeat_on
     ]
     return columns + rounds
 
 
-def _passes(name: str, bug_ids: list[str]) -> bool:
-    return traps.for_column(name, bug_ids).expected.contract.passes if traps.is_column(name) else True
+def _column(name: str, expected: dict[str, str], bug_ids: list[str], repeat: int = 0) -> Column:
+    """A column expecting `expected`; a trap's also its contract outcome and integrity."""
+    if not traps.is_column(name):
+        return Column(name, expected, repeat=repeat)
+    trap = traps.for_column(name, bug_ids).expected
+    return Column(name, expected, repeat=repeat, contract_passes=trap.contract.passes, integrity=trap.integrity)
 
 
 def run_plan(
@@ -209,6 +216,7 @@ def grade_column(column: Column, out: Path, seed: int, say: Any, load: LoadOptio
         column.values = {bug["id"]: bug["value"] for bug in report["bugs"]}
         if report["contract"] is not None:
             column.contract = {"passed": report["contract"]["passed"], "failed": report["contract"]["failed"]}
+        column.integrity_findings = traps.integrity_findings(report)
         if report["error"]:
             column.error = str(report["error"])
         column.load = report.get("load")
