@@ -99,12 +99,17 @@ class Column:
         found = [f"{bug}: expected {self.expected[bug]}, got {self.verdicts.get(bug)}" for bug in self.mismatches]
         if self.error:
             found.insert(0, f"grade failed: {self.error}")
-        elif self.contract is None or bool(self.contract["failed"]) == self.contract_passes:
+        elif self.contract_mismatch:
             found.append(f"contract: {self.contract_text}" + ("" if self.contract_passes else ", expected to fail"))
         if not self.error and self.integrity is not None and bool(self.integrity_findings) == self.integrity:
             said = "; ".join(self.integrity_findings) or "no integrity finding"
             found.append(f"integrity: expected {'none' if self.integrity else 'a finding'}, the grade says {said}")
         return found
+
+    @property
+    def contract_mismatch(self) -> bool:
+        """Not run, or failed where it should pass (a trap: passed where it should fail)."""
+        return not self.skipped and (self.contract is None or bool(self.contract["failed"]) == self.contract_passes)
 
     @property
     def contract_text(self) -> str:
@@ -248,7 +253,8 @@ def render(columns: list[Column], bug_ids: list[str]) -> str:
             cell = CELL.get(column.verdicts.get(bug, ""), "-")
             cells.append(f"{cell + ('!' if bug in column.mismatches else ''):>7}")
         lines.append(f"{row:>3}  {bug:<{width - 5}}" + "".join(cells))
-    lines.append(f"{'':>3}  {'contract':<{width - 5}}" + "".join(f"{c.contract_text:>7}" for c in columns))
+    contracts = (c.contract_text + ("!" if c.contract_mismatch and not c.error else "") for c in columns)
+    lines.append(f"{'':>3}  {'contract':<{width - 5}}" + "".join(f"{text:>7}" for text in contracts))
     lines.append(f"{'':>3}  {'seconds':<{width - 5}}" + "".join(f"{c.seconds:>7.0f}" for c in columns))
     lines.append("")
     lines.append("P present, F fixed, ? inconclusive, - not graded; ! differs from the expectation")
