@@ -58,7 +58,7 @@ schema: $(STAMP)
 kit: $(STAMP)
 	$(BIN)/python -m grader.kit build $(ARGS)
 
-## prove the grader: grade the exercise, the solution, one mutant per bug and the alternatives; print the detection
+## prove the grader: grade the exercise, the solution, one mutant per bug, the alternatives and the traps; print the detection
 ## matrix; then grade four of them 3 more times with load and check the verdicts repeat (ARGS="--only n-plus-one,solution
 ## --repeat 0 --budget SECONDS --out DIR"); exits 1 on any miss, false alarm or changed verdict
 validate: $(STAMP)

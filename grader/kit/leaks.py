@@ -1,7 +1,7 @@
 """The leak check: nothing of the hidden set may reach a candidate, whole or in pieces.
 
-The hidden set is the reference solution, the bug catalogue, the grader's contract suite and probes,
-the load scenarios and the kit's own tests. A kit file leaks when
+The hidden set is the reference solution, the bug catalogue, the grader's contract suite, probes and
+proof (the traps), the load scenarios and the kit's own tests. A kit file leaks when
 
 - its path lies in the hidden set, or its bytes equal a hidden file's (a renamed copy);
 - it names a bug id, a probe module, a probe metric or a hidden contract case (a name counts when no
@@ -27,7 +27,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-HIDDEN = ("solution", "grader/catalogue.toml", "grader/contract", "grader/probes", "scenarios", "tests")
+# grader/proof: the traps are whole apps, mostly solution code (and so never the grader's own idiom)
+HIDDEN = ("solution", "grader/catalogue.toml", "grader/contract", "grader/probes", "grader/proof", "scenarios", "tests")
 PUBLIC = ("exercise", "contract", "db")
 CATALOGUE = "grader/catalogue.toml"
 CONTRACT_CASES = "grader/contract/cases.py"
@@ -90,6 +91,7 @@ def forbidden(root: Path) -> Forbidden:
     """What the repository at `root` keeps from candidates."""
     public = "\n".join(normalize(text) for _, text in _texts(root, PUBLIC))
     public_lower = public.lower()
+    public_digests = {_digest(path.read_bytes()) for path in _files(root, PUBLIC)}
     catalogue = tomllib.loads((root / CATALOGUE).read_text())
     names = {
         **_catalogue_names(catalogue),
@@ -97,7 +99,11 @@ def forbidden(root: Path) -> Forbidden:
         **{name: "a hidden contract case" for name in _contract_cases(root)},
     }
     return Forbidden(
-        digests={_digest(path.read_bytes()): str(path.relative_to(root)) for path in _files(root, HIDDEN)},
+        digests={
+            digest: str(path.relative_to(root))
+            for path in _files(root, HIDDEN)
+            if (digest := _digest(path.read_bytes())) not in public_digests  # a trap keeps exercise files as they are
+        },
         names={
             **{name: what for name, what in names.items() if not _name_pattern([name]).search(public)},
             **{word: "a word for the grader's insides" for word in GRADER_WORDS},

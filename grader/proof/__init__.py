@@ -1,1 +1,2 @@
-"""The grader's proof: submissions whose verdicts are known (mutants, alternative fixes, traps)."""
+"""The grader's proof: submissions whose verdicts are known (mutants, alternative fixes, traps), graded by
+`make validate`."""

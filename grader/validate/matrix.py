@@ -2,12 +2,15 @@
 
 Grades the exercise (every bug expected `present`), the solution (none), one mutant per catalogued
 bug (the solution with only that bug put back, from `grader/proof/mutants/`: exactly its bug `present`,
-every other `fixed`; its variants `<bug id>@<where>` put the same bug back in one more place) and the
-alternative correct submissions (`grader/proof/alternatives/<name>`, column
-`alt-<name>`: every bug fixed differently from the solution, so every one `fixed`). Prints the matrix
-(bugs x submissions) and the contract outcome of each submission, writes it to `matrix.json` under
---out beside each submission's reports, and exits 1 on any miss, false alarm, inconclusive verdict,
-failed contract case or failed grade; 0 otherwise (`make validate`).
+every other `fixed`; its variants `<bug id>@<where>` put the same bug back in one more place), the
+alternative correct submissions (`grader/proof/alternatives/<name>`, column `alt-<name>`: every bug fixed
+differently from the solution, so every one `fixed`) and the traps (`grader/proof/traps/<name>`, column
+`trap-<name>`: what a candidate might write, each with the verdicts and the contract outcome an expert
+reviewer gives in its expected.toml; see grader/proof/traps.py). Prints the matrix (bugs x submissions)
+and the contract outcome of each submission, writes it to `matrix.json` under --out beside each
+submission's reports, and exits 1 on any miss, false alarm, inconclusive verdict, failed contract case
+(for a trap: a contract outcome or integrity findings other than expected) or failed grade; 0 otherwise
+(`make validate`).
 
 Then repeatability (`--repeat N`, default 3): a few submissions (`--repeat-on`) are graded N more times,
 each with the load phase on a few scenarios (`--repeat-scenarios`), with the same seed. Their verdicts
@@ -38,6 +41,7 @@ from grader.environment import ROOT
 from grader.load import LoadOptions, ScenarioError, load_scenarios
 from grader.pipeline import Options, run_grade
 from grader.proof import alternatives as alternative
+from grader.proof import traps
 from grader.proof.mutants import mutant_for, variant_names
 from grader.validate import repeat as _repeat
 from grader.validate.budget import Budget, skipped_text
@@ -66,6 +70,9 @@ class Column:
     repeat: int = 0  # 0: the matrix's grade, without load; k: the k-th repeat, with the load phase
     load: dict[str, Any] | None = None  # report.json's load section (repeats)
     skipped: str | None = None
+    contract_passes: bool = True  # a trap may be expected to fail the contract
+    integrity: bool | None = None  # a trap's: whether it reports only work it did (None: not checked)
+    integrity_findings: list[str] = field(default_factory=list)
 
     @property
     def kind(self) -> str:
@@ -88,9 +95,17 @@ class Column:
         found = [f"{bug}: expected {self.expected[bug]}, got {self.verdicts.get(bug)}" for bug in self.mismatches]
         if self.error:
             found.insert(0, f"grade failed: {self.error}")
-        elif self.contract is None or self.contract["failed"]:
-            found.append(f"contract: {self.contract_text}")
+        elif self.contract_mismatch:
+            found.append(f"contract: {self.contract_text}" + ("" if self.contract_passes else ", expected to fail"))
+        if not self.error and self.integrity is not None and bool(self.integrity_findings) == self.integrity:
+            said = "; ".join(self.integrity_findings) or "no integrity finding"
+            found.append(f"integrity: expected {'none' if self.integrity else 'a finding'}, the grade says {said}")
         return found
+
+    @property
+    def contract_mismatch(self) -> bool:
+        """Not run, or failed where it should pass (a trap: passed where it should fail)."""
+        return not self.skipped and (self.contract is None or bool(self.contract["failed"]) == self.contract_passes)
 
     @property
     def contract_text(self) -> str:
@@ -108,7 +123,10 @@ def alternatives() -> list[str]:
 
 
 def expectations(name: str, bug_ids: list[str]) -> dict[str, str]:
-    """exercise: every bug present; solution and the alternatives: none; a mutant: exactly its own bug."""
+    """exercise: every bug present; solution and the alternatives: none; a mutant: exactly its own bug;
+    a trap: its expected.toml."""
+    if traps.is_column(name):
+        return traps.for_column(name, bug_ids).verdicts(bug_ids)
     if name == "exercise":
         return dict.fromkeys(bug_ids, "present")
     own = name.partition("@")[0]  # a variant (`<bug id>@<where>`) expects its bug, like the mutant
@@ -117,9 +135,19 @@ def expectations(name: str, bug_ids: list[str]) -> dict[str, str]:
 
 def plan(names: list[str], bug_ids: list[str], repeat: int, repeat_on: list[str]) -> list[Column]:
     """Every grade in the order it runs: the matrix (as `names` lists it), then the repeats round by round."""
-    columns = [Column(name, expectations(name, bug_ids)) for name in names]
-    rounds = [Column(name, expectations(name, bug_ids), repeat=k) for k in range(1, repeat + 1) for name in repeat_on]
+    columns = [_column(name, expectations(name, bug_ids), bug_ids) for name in names]
+    rounds = [
+        _column(name, expectations(name, bug_ids), bug_ids, k) for k in range(1, repeat + 1) for name in repeat_on
+    ]
     return columns + rounds
+
+
+def _column(name: str, expected: dict[str, str], bug_ids: list[str], repeat: int = 0) -> Column:
+    """A column expecting `expected`; a trap's also its contract outcome and integrity."""
+    if not traps.is_column(name):
+        return Column(name, expected, repeat=repeat)
+    trap = traps.for_column(name, bug_ids).expected
+    return Column(name, expected, repeat=repeat, contract_passes=trap.contract.passes, integrity=trap.integrity)
 
 
 def run_plan(
@@ -177,6 +205,8 @@ def grade_column(column: Column, out: Path, seed: int, say: Any, load: LoadOptio
             given = ROOT / column.name
         elif column.name.startswith(ALT_PREFIX):
             given = alternative.app_root(column.name.removeprefix(ALT_PREFIX))
+        elif traps.is_column(column.name):
+            given = traps.for_column(column.name).root
         else:
             workdir = Path(tempfile.mkdtemp(prefix="mutant-"))
             given = mutant_for(column.name).build(workdir / column.name)
@@ -188,6 +218,7 @@ def grade_column(column: Column, out: Path, seed: int, say: Any, load: LoadOptio
         column.values = {bug["id"]: bug["value"] for bug in report["bugs"]}
         if report["contract"] is not None:
             column.contract = {"passed": report["contract"]["passed"], "failed": report["contract"]["failed"]}
+        column.integrity_findings = traps.integrity_findings(report)
         if report["error"]:
             column.error = str(report["error"])
         column.load = report.get("load")
@@ -203,9 +234,12 @@ def render(columns: list[Column], bug_ids: list[str]) -> str:
     """The matrix as text: a row per bug, a column per submission; `!` marks a cell that is wrong."""
     labels = {c.name: ("ex" if c.name == "exercise" else "sol" if c.name == "solution" else "") for c in columns}
     alts = [c.name for c in columns if c.name.startswith(ALT_PREFIX)]
+    trapped = [c.name for c in columns if traps.is_column(c.name)]
     for column in columns:
         if column.name in alts:
             labels[column.name] = f"a{alts.index(column.name) + 1}"
+        elif column.name in trapped:
+            labels[column.name] = f"t{trapped.index(column.name) + 1}"
         elif not labels[column.name]:
             bug, _, variant = column.name.partition("@")
             labels[column.name] = f"m{bug_ids.index(bug) + 1}{variant[:2]}"
@@ -217,7 +251,8 @@ def render(columns: list[Column], bug_ids: list[str]) -> str:
             cell = CELL.get(column.verdicts.get(bug, ""), "-")
             cells.append(f"{cell + ('!' if bug in column.mismatches else ''):>7}")
         lines.append(f"{row:>3}  {bug:<{width - 5}}" + "".join(cells))
-    lines.append(f"{'':>3}  {'contract':<{width - 5}}" + "".join(f"{c.contract_text:>7}" for c in columns))
+    contracts = (c.contract_text + ("!" if c.contract_mismatch and not c.error else "") for c in columns)
+    lines.append(f"{'':>3}  {'contract':<{width - 5}}" + "".join(f"{text:>7}" for text in contracts))
     lines.append(f"{'':>3}  {'seconds':<{width - 5}}" + "".join(f"{c.seconds:>7.0f}" for c in columns))
     lines.append("")
     lines.append("P present, F fixed, ? inconclusive, - not graded; ! differs from the expectation")
@@ -231,6 +266,9 @@ def render(columns: list[Column], bug_ids: list[str]) -> str:
     if alts:
         named = ", ".join(f"a{n} = {name}" for n, name in enumerate(alts, start=1))
         lines.append(f"aN = an alternative correct submission (all F): {named}")
+    if trapped:
+        named = ", ".join(f"t{n} = {name.removeprefix(traps.PREFIX)}" for n, name in enumerate(trapped, start=1))
+        lines.append(f"tN = a trap, as its expected.toml says: {named}")
     return "\n".join(lines)
 
 
@@ -243,7 +281,7 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--only",
         default="",
-        help="comma-separated submissions: exercise, solution, bug ids (their mutants) and/or alt-<name>",
+        help="comma-separated submissions: exercise, solution, bug ids (their mutants), alt-<name> and/or trap-<name>",
     )
     parser.add_argument("--out", type=Path, help="where reports and matrix.json go (default reports/validate-<time>)")
     parser.add_argument("--seed", type=int, default=11)
@@ -280,7 +318,7 @@ def _usage_error(args: argparse.Namespace, names: list[str]) -> str | None:
 def main(argv: list[str]) -> int:
     args = _arguments(argv)
     bug_ids = list(load_catalogue().ids)
-    names = [*BASELINES, *bug_ids, *variant_names(), *alternatives()]
+    names = [*BASELINES, *bug_ids, *variant_names(), *alternatives(), *traps.columns()]
     if error := _usage_error(args, names):
         print(f"error: {error}", file=sys.stderr)
         return USAGE_ERROR
