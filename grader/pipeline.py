@@ -24,6 +24,9 @@ from grader.contract import ContractResult, run_contract
 from grader.environment import ROOT, describe
 from grader.evidence import runtime, static
 from grader.evidence.tampering import Attempt, merged
+from grader.feedback import render_html as feedback_html
+from grader.feedback import render_markdown as feedback_markdown
+from grader.guide import build_guide, guide_markdown, history, read_notes
 from grader.infra.stack import Infrastructure, infrastructure
 from grader.load import LoadOptions, LoadResult, load_scenarios, run_load
 from grader.probes import ProbeResult, ProbeTarget, probe_for, runs_in_quick
@@ -32,6 +35,7 @@ from grader.report.score import red_flags, scorecard
 from grader.runner.app_process import AppStartError
 from grader.runner.sources import Source, resolve
 from grader.runner.submission import content_hash, private_copy
+from grader.similarity import CODE_DIR, read_python
 
 SCHEMA_VERSION = 1
 CONTRACT_TIMEOUT = 300.0
@@ -85,6 +89,13 @@ class Grade:
     load_skipped: str | None = None
     error: str | None = None
     attempts: list[Attempt] = field(default_factory=list)  # what the app tried that is not its own
+    # for the reviewer's guide: the submission's code and notes as graded, its git history, and what the
+    # app wrote while each contract case ran
+    code: dict[str, str] = field(default_factory=dict)
+    notes: tuple[str | None, bool] = (None, False)
+    history: dict[str, Any] | None = None
+    history_why: str = ""
+    case_logs: dict[str, str] = field(default_factory=dict)
     started: float = field(default_factory=time.monotonic)
     started_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
 
@@ -144,8 +155,14 @@ def _with_deadline(target: ProbeTarget, seconds: float, work: Callable[[], T]) -
 def _contract(grade: Grade, target: ProbeTarget) -> ContractResult:
     # asyncio's debug mode reports slow callbacks and unawaited coroutines: supporting evidence only.
     with target.deploy(asyncio_debug=True) as deployment:
+        started = time.monotonic()
         result = asyncio.run(run_contract(deployment, seed=grade.options.seed))
     grade.debug = runtime.debug_findings(deployment.app.log_text())  # read once the app has stopped
+    for case in result.cases:  # cases run one after another: each one's window follows the last
+        ended = started + case.seconds
+        if case.outcome != "passed":
+            grade.case_logs[case.name] = deployment.app.log.between(started - 0.05, ended + 0.3)
+        started = ended
     return result
 
 
@@ -178,6 +195,7 @@ def run_grade(given: str, options: Options, say: Progress = print) -> tuple[dict
             grade.content_hash = content_hash(app_dir)
             grade.static_findings = static.ruff_findings(app_dir)
             grade.foreign_imports = static.foreign_imports(app_dir)
+            _read_for_guide(grade, grade.source, app_dir)
         if grade.phases[-1].status == "error":
             raise SubmissionUnusable((grade.phases[-1].error or "").split(": ", 1)[-1])
         infra: Infrastructure | None = None
@@ -214,8 +232,31 @@ def run_grade(given: str, options: Options, say: Progress = print) -> tuple[dict
                 _load(grade, phase, target, infra, say)
             grade.attempts = merged(target.attempts)
     report = build_report(grade, given)
-    write_reports(report, out, grade.load.latency if grade.load else None)
+    if grade.phases and grade.phases[0].status == "ok":
+        report["guide"] = _guide(grade, report)
+    write_reports(report, out, grade.load.latency if grade.load else None, code=grade.code)
     return report, out
+
+
+def _read_for_guide(grade: Grade, source: Source, app_dir: Path) -> None:
+    grade.code, grade.notes = read_python(app_dir), read_notes(app_dir)
+    grade.history = history(source.root) if source.kind == "git" else None
+    grade.history_why = "" if source.kind == "git" else f"a {source.kind}, not a git repository"
+    if source.kind == "git" and grade.history is None:
+        grade.history_why = "git could not read the repository's history"
+
+
+def _guide(grade: Grade, report: dict[str, Any]) -> dict[str, Any]:
+    return build_guide(
+        report,
+        code=grade.code,
+        exercise=read_python(ROOT / "exercise"),
+        notes=grade.notes[0],
+        notes_cut=grade.notes[1],
+        history=grade.history,
+        history_why=grade.history_why,
+        case_logs=grade.case_logs,
+    )
 
 
 def _load(grade: Grade, phase: Phase, target: ProbeTarget, infra: Infrastructure, say: Progress) -> None:
@@ -340,8 +381,22 @@ def _tampering_flags(attempts: list[Attempt]) -> list[dict[str, str]]:
     return [{"id": "tampering", "title": title, "message": named}]
 
 
-def write_reports(report: dict[str, Any], out: Path, latency: dict[str, Any] | None = None) -> None:
+def write_reports(
+    report: dict[str, Any], out: Path, latency: dict[str, Any] | None = None, *, code: dict[str, str] | None = None
+) -> None:
     out.mkdir(parents=True, exist_ok=True)
+    if code:  # the Python files as graded, for `make compare`'s similarity across a cohort
+        kept = out / CODE_DIR
+        for relative, text in code.items():
+            path = (kept / relative).resolve()
+            if path.is_relative_to(kept.resolve()):
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(text)
+    if guide := report.get("guide"):
+        (out / "guide.md").write_text(guide_markdown(guide, report["submission"]["name"]))
+    if report.get("status") == "graded":
+        (out / "feedback.md").write_text(feedback_markdown(report))
+        (out / "feedback.html").write_text(feedback_html(report), encoding="utf-8")
     if latency is not None:
         (out / "latency.json").write_text(json.dumps(latency) + "\n")
     (out / "report.json").write_text(json.dumps(report, indent=2, default=str) + "\n")

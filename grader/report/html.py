@@ -10,6 +10,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from grader.guide import html_section as guide_html
 from grader.report import _charts, _page
 from grader.report import figures as fig
 from grader.report._page import esc
@@ -29,6 +30,7 @@ def render(report: dict[str, Any]) -> str:
         _bugs(report.get("bugs") or []),
         _contract(report.get("contract")),
         _load(report.get("load") or {}),
+        guide_html(report["guide"]) if report.get("guide") else "",
         _phases(report.get("phases") or []),
         _environment(report.get("environment") or {}),
     ]

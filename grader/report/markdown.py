@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from grader.guide import markdown as guide_markdown
 from grader.report import figures as fig
 
 _INLINE_MARKUP = re.compile(r"[\\`*_\[\]<>&|~]")  # mid-line: `#`, `+` and `(` mark nothing there
@@ -69,6 +70,8 @@ def render(report: dict[str, Any]) -> str:
         ]
         lines.append("")
     lines += _load(report.get("load") or {})
+    if guide := report.get("guide"):
+        lines += guide_markdown(guide, heading="##")
     lines += ["## Phases", "", "| phase | status | seconds | error |", "| --- | --- | ---: | --- |"]
     lines += [
         f"| {p['name']} | {p['status']} | {p['seconds']:.1f} | {_cell(p.get('error') or '')} |"
