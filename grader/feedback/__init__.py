@@ -68,7 +68,7 @@ SCENARIO_LABELS = {
 
 def _own_load(load: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The candidate's own figures per scenario (all requests together), without the reference's."""
-    rows = []
+    rows: list[dict[str, Any]] = []
     for scenario in load.get("scenarios") or []:
         candidate = scenario.get("candidate") or {}
         overall = (candidate.get("endpoints") or {}).get("all requests") or {}
