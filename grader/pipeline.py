@@ -96,6 +96,7 @@ class Grade:
     history: dict[str, Any] | None = None
     history_why: str = ""
     case_logs: dict[str, str] = field(default_factory=dict)
+    probe_logs: dict[str, list[str]] = field(default_factory=dict)  # a traceback the app logged, per probe
     started: float = field(default_factory=time.monotonic)
     started_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
 
@@ -167,8 +168,10 @@ def _contract(grade: Grade, target: ProbeTarget) -> ContractResult:
 
 
 def _probe(grade: Grade, target: ProbeTarget, bug_id: str) -> ProbeResult:
-    exits_before = len(target.exits)
+    exits_before, errors_before = len(target.exits), len(target.app_errors)
     result = probe_for(bug_id)(target)
+    if result.verdict != "fixed" and (logged := target.app_errors[errors_before:]):
+        grade.probe_logs[bug_id] = logged[0]
     crashed = target.exits[exits_before:]
     if crashed and result.verdict == "fixed":
         result.verdict = "inconclusive"
@@ -256,6 +259,7 @@ def _guide(grade: Grade, report: dict[str, Any]) -> dict[str, Any]:
         history=grade.history,
         history_why=grade.history_why,
         case_logs=grade.case_logs,
+        probe_logs=grade.probe_logs,
     )
 
 

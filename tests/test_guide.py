@@ -12,6 +12,7 @@ from _cohort import NOTES, ROOT, make_cohort
 from grader.catalogue import load_catalogue
 from grader.guide import build_guide, guide_markdown, history, html_section, interview, read_notes
 from grader.guide._fixes import changed_ranges, locations
+from grader.guide._logs import tracebacks
 from grader.guide._notes import notes_html
 from grader.similarity import read_python
 
@@ -136,3 +137,9 @@ def test_history_survives_a_repository_git_cannot_read(tmp_path: Path) -> None:
     (tmp_path / ".git").write_text("gitdir: /nonexistent\n")
     assert history(tmp_path) is None
     assert subprocess.run(["git", "-C", str(tmp_path), "status"], capture_output=True, check=False).returncode != 0
+
+
+def test_tracebacks_are_cut_at_their_exception_line() -> None:
+    """A traceback in the app's log is kept up to its exception line, and no further."""
+    block = ["Traceback (most recent call last):", "  File 'x.py', line 1", "    boom()", "ValueError: no"]
+    assert tracebacks("\n".join(["INFO start", *block, "INFO next"])) == [block]

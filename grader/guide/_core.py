@@ -79,6 +79,7 @@ def build_guide(
     history: Mapping[str, Any] | None,
     history_why: str = "",
     case_logs: Mapping[str, str] | None = None,
+    probe_logs: Mapping[str, list[str]] | None = None,
 ) -> dict[str, Any]:
     """The guide's content (report.json `guide`); the renderers only lay it out."""
     catalogue = load_catalogue()
@@ -112,6 +113,9 @@ def build_guide(
         if case.get("outcome") != "passed":
             log = (case_logs or {}).get(case["name"], "")
             failures.append({"case": case["name"], "message": case.get("message", ""), "app_log": _bounded(log)})
+    for bug in report.get("bugs") or []:
+        if logged := (probe_logs or {}).get(bug["id"]):
+            failures.append({"case": f"probe {bug['id']}", "message": bug.get("message", ""), "app_log": logged})
     return {
         "notes": None if notes is None else {"text": notes, "html": notes_html(notes), "cut": notes_cut},
         "history": dict(history) if history else None,

@@ -54,7 +54,8 @@ def markdown(guide: Mapping[str, Any], *, heading: str = "#") -> list[str]:
             lines.append(f"  - NOTES.md says \"{_md(claim['claim'])}\": {claim['measured']} by the measurement")
     lines.append("")
     if guide["failures"]:
-        lines += [f"{heading}# Why contract cases failed (the app's own output while each ran)", ""]
+        lines += [f"{heading}# Why things failed", "", "The app's own output while each contract case ran, and the"]
+        lines += ["traceback it logged during a probe that did not pass.", ""]
         for failure in guide["failures"]:
             lines += [f"- `{failure['case']}`: {_md(failure['message'])}", ""]
             lines += [*_fence("\n".join(failure["app_log"]) or "(the app wrote nothing meanwhile)"), ""]
