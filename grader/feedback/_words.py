@@ -62,9 +62,33 @@ SYMPTOMS: dict[str, tuple[str, str]] = {
         "The service started and stopped cleanly, releasing what it held.",
         "Starting and stopping the service was not clean: what it held was not set up and released with it.",
     ),
+    "resources-at-import": (
+        "What the service holds was set up when it started, not when its code was loaded.",
+        "What the service holds was set up when its code was loaded, not when it started.",
+    ),
+    "resources-not-released": (
+        "On shutdown the service let go of what it held, cleanly.",
+        "On shutdown the service dropped what it held instead of releasing it.",
+    ),
+    "notification-lost": (
+        "Every order confirmation arrived, also when the confirmation service failed or the service restarted.",
+        "Order confirmations went missing when the confirmation service failed or the service restarted.",
+    ),
+    "last-unit-race": (
+        "When many shoppers bought the last units at once, exactly the stock was sold.",
+        "When many shoppers bought the last units at once, some got server errors or stock went wrong.",
+    ),
+    "lock-order-deadlock": (
+        "Baskets sharing products, placed at the same moment, all went through.",
+        "Baskets sharing products, placed at the same moment, failed.",
+    ),
+    "new-customer-race": (
+        "A new customer's simultaneous first orders all went through.",
+        "A new customer's simultaneous first orders failed with server errors.",
+    ),
     "notification-inline": (
-        "A slow confirmation service did not slow down checkout, and confirmations still arrived.",
-        "Checkout was as slow as the confirmation service, or confirmations went missing.",
+        "A slow confirmation service did not slow down checkout.",
+        "Checkout was as slow as the confirmation service.",
     ),
 }
 GENERIC = ("This part held up in our tests.", "This part did not hold up in our tests.")
