@@ -6,7 +6,9 @@ STAMP := $(VENV)/.installed
 SUBMISSION ?= exercise
 ARGS ?=
 
-.PHONY: help venv grade test test-fast lint format typecheck openapi schema kit validate bench compare clean
+SUBMISSIONS ?=
+
+.PHONY: help venv grade grade-all similarity test test-fast lint format typecheck openapi schema kit validate bench compare clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11+ is required"; exit 1; }
@@ -25,6 +27,16 @@ venv: $(STAMP)
 ## grade a submission (default: the exercise): make grade SUBMISSION=path/to/app ARGS="--seed 1"
 grade: $(STAMP)
 	@$(BIN)/python -m grader grade $(SUBMISSION) $(ARGS)
+
+## grade a cohort in turn, then compare it: make grade-all SUBMISSIONS="cohort/*" ARGS="--out reports/cohort"
+## (directories, tarballs, git repositories or a file listing them; resumes an interrupted batch; grade
+## options after `--`: ARGS="--out DIR -- --quick")
+grade-all: $(STAMP)
+	@$(BIN)/python -m grader.batch $(SUBMISSIONS) $(ARGS)
+
+## similarity across graded submissions, the starter code discounted: make similarity REPORTS="reports/*"
+similarity: $(STAMP)
+	@set -f; $(BIN)/python -m grader.similarity $(REPORTS) $(ARGS)
 
 ## lint, type-check, then every test (real PostgreSQL, real apps, real sockets)
 test: $(STAMP) lint typecheck

@@ -24,15 +24,19 @@ from grader.contract import ContractResult, run_contract
 from grader.environment import ROOT, describe
 from grader.evidence import runtime, static
 from grader.evidence.tampering import Attempt, merged
+from grader.feedback import render_html as feedback_html
+from grader.feedback import render_markdown as feedback_markdown
+from grader.guide import build_guide, guide_markdown, history, read_notes
 from grader.infra.stack import Infrastructure, infrastructure
 from grader.load import LoadOptions, LoadResult, load_scenarios, run_load
 from grader.probes import ProbeResult, ProbeTarget, band_of, measured, probe_for, runs_in_quick
 from grader.report import gradescope, html, junit, markdown
-from grader.report.model import SCHEMA_VERSION, Report, dump_json
+from grader.report.model import SCHEMA_VERSION, Guide, Report, dump_json
 from grader.report.score import assess
 from grader.runner.app_process import AppStartError
 from grader.runner.sources import Source, resolve
 from grader.runner.submission import content_hash, private_copy
+from grader.similarity import CODE_DIR, read_python
 
 CONTRACT_TIMEOUT = 300.0
 PROBE_TIMEOUT = 120.0  # per reading of a probe
@@ -87,6 +91,14 @@ class Grade:
     error: str | None = None
     attempts: list[Attempt] = field(default_factory=list)  # what the app tried that is not its own
     database_sandbox: str | None = None  # how far the app's database role is confined (PostgresServer)
+    # for the reviewer's guide: the submission's code and notes as graded, its git history, and what the
+    # app wrote while each contract case ran
+    code: dict[str, str] = field(default_factory=dict)
+    notes: tuple[str | None, bool] = (None, False)
+    history: dict[str, Any] | None = None
+    history_why: str = ""
+    case_logs: dict[str, str] = field(default_factory=dict)
+    probe_logs: dict[str, list[str]] = field(default_factory=dict)  # a traceback the app logged, per probe
     started: float = field(default_factory=time.monotonic)
     started_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
 
@@ -146,15 +158,21 @@ def _with_deadline(target: ProbeTarget, seconds: float, work: Callable[[], T]) -
 def _contract(grade: Grade, target: ProbeTarget) -> ContractResult:
     # asyncio's debug mode reports slow callbacks and unawaited coroutines: supporting evidence only.
     with target.deploy(asyncio_debug=True) as deployment:
+        started = time.monotonic()
         result = asyncio.run(run_contract(deployment, seed=grade.options.seed))
     grade.debug = runtime.debug_findings(deployment.app.log_text())  # read once the app has stopped
+    for case in result.cases:  # cases run one after another: each one's window follows the last
+        ended = started + case.seconds
+        if case.outcome != "passed":
+            grade.case_logs[case.name] = deployment.app.log.between(started - 0.05, ended + 0.3)
+        started = ended
     return result
 
 
 def _probe(grade: Grade, target: ProbeTarget, bug_id: str) -> ProbeResult:
     """One probe, each reading under PROBE_TIMEOUT; a borderline value is re-measured (`grader.probes._borderline`)
     while the next reading, as long as the longest so far, fits in REMEASURE_BUDGET."""
-    exits_before = len(target.exits)
+    exits_before, errors_before = len(target.exits), len(target.app_errors)
     probe = probe_for(bug_id)
     started = time.monotonic()
     result = measured(
@@ -169,6 +187,8 @@ def _probe(grade: Grade, target: ProbeTarget, bug_id: str) -> ProbeResult:
         result.message = f"{result.message}; but the app ended during the probe: {crashed[0].splitlines()[0]}"
     if crashed:
         result.evidence["app_ended"] = crashed
+    if result.verdict != "fixed" and (logged := target.app_errors[errors_before:]):
+        grade.probe_logs[bug_id] = logged[0]  # the app's own words, for the reviewer's guide
     return result
 
 
@@ -189,6 +209,7 @@ def run_grade(given: str, options: Options, say: Progress = print) -> tuple[dict
             grade.content_hash = content_hash(app_dir)
             grade.static_findings = static.ruff_findings(app_dir)
             grade.foreign_imports = static.foreign_imports(app_dir)
+            _read_for_guide(grade, grade.source, app_dir)
         if grade.phases[-1].status == "error":
             raise SubmissionUnusable((grade.phases[-1].error or "").split(": ", 1)[-1])
         infra: Infrastructure | None = None
@@ -225,9 +246,38 @@ def run_grade(given: str, options: Options, say: Progress = print) -> tuple[dict
             with _phase(grade, "load", say) as phase:
                 _load(grade, phase, target, infra, say)
             grade.attempts = merged(target.attempts)
-    report = build_report(grade, given)
-    write_reports(report, out, grade.load.latency if grade.load else None)
+    report = _with_guide(grade, build_report(grade, given))
+    write_reports(report, out, grade.load.latency if grade.load else None, code=grade.code)
     return report.model_dump(mode="json"), out
+
+
+def _read_for_guide(grade: Grade, source: Source, app_dir: Path) -> None:
+    grade.code, grade.notes = read_python(app_dir), read_notes(app_dir)
+    grade.history = history(source.root) if source.kind == "git" else None
+    grade.history_why = "" if source.kind == "git" else f"a {source.kind}, not a git repository"
+    if source.kind == "git" and grade.history is None:
+        grade.history_why = "git could not read the repository's history"
+
+
+def _with_guide(grade: Grade, report: Report) -> Report:
+    """The report with the reviewer's guide, once the submission could be read."""
+    if grade.phases and grade.phases[0].status == "ok":
+        report.guide = Guide.model_validate(_guide(grade, report.model_dump(mode="json")))
+    return report
+
+
+def _guide(grade: Grade, report: dict[str, Any]) -> dict[str, Any]:
+    return build_guide(
+        report,
+        code=grade.code,
+        exercise=read_python(ROOT / "exercise"),
+        notes=grade.notes[0],
+        notes_cut=grade.notes[1],
+        history=grade.history,
+        history_why=grade.history_why,
+        case_logs=grade.case_logs,
+        probe_logs=grade.probe_logs,
+    )
 
 
 def _load(grade: Grade, phase: Phase, target: ProbeTarget, infra: Infrastructure, say: Progress) -> None:
@@ -343,9 +393,24 @@ def _environment(grade: Grade) -> dict[str, Any]:
     return environment
 
 
-def write_reports(report: Report, out: Path, latency: dict[str, Any] | None = None) -> None:
+def write_reports(
+    report: Report, out: Path, latency: dict[str, Any] | None = None, *, code: dict[str, str] | None = None
+) -> None:
     text = dump_json(Report.model_validate(report.model_dump()))  # checked again: a model can be changed in place
     out.mkdir(parents=True, exist_ok=True)
+    if code:  # the Python files as graded, for `make compare`'s similarity across a cohort
+        kept = out / CODE_DIR
+        for relative, source in code.items():
+            path = (kept / relative).resolve()
+            if path.is_relative_to(kept.resolve()):
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(source)
+    if report.guide:
+        (out / "guide.md").write_text(guide_markdown(report.guide.model_dump(), report.submission.name))
+    if report.status == "graded":  # for the candidate: plain data, in their brief's words
+        facts = report.model_dump(mode="json")
+        (out / "feedback.md").write_text(feedback_markdown(facts))
+        (out / "feedback.html").write_text(feedback_html(facts), encoding="utf-8")
     if latency is not None:
         (out / "latency.json").write_text(json.dumps(latency, allow_nan=False) + "\n")
     (out / "report.json").write_text(text)

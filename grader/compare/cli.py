@@ -16,6 +16,7 @@ from pathlib import Path
 from grader._cli import USAGE_ERROR, UsageParser
 from grader.compare import model, render
 from grader.compare.inputs import CompareError, expand, load
+from grader.similarity import html_section, markdown_section, similarity_of_reports
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -43,8 +44,14 @@ def main(argv: list[str] | None = None) -> int:
     created = time.strftime("%Y-%m-%d %H:%M:%S %Z")
     out.mkdir(parents=True, exist_ok=True)
     page, table = out / "compare.html", out / "compare.md"
-    page.write_text(render.html(groups, created), encoding="utf-8")
-    table.write_text(render.markdown(groups, created), encoding="utf-8")
+    pairs, missing = similarity_of_reports([path.parent for path in paths])
+    for note in missing:
+        print(f"note: similarity: {note}", file=sys.stderr)
+    page.write_text(render.html(groups, created, html_section(pairs)), encoding="utf-8")
+    table.write_text(render.markdown(groups, created, markdown_section(pairs)), encoding="utf-8")
+    for pair in pairs:
+        if pair.review_suggested:
+            print(f"note: similarity: review suggested for {pair.left} <-> {pair.right} ({pair.similarity:.0%})")
     print(f"note: {render.scoring_note()}", file=sys.stderr)
     if len(groups) > 1:
         print(f"note: {len(groups)} groups of reports that are not comparable with each other", file=sys.stderr)

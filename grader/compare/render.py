@@ -101,7 +101,7 @@ def _cell(text: object) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def markdown(groups: Sequence[Group], created: str) -> str:
+def markdown(groups: Sequence[Group], created: str, appendix: str = "") -> str:
     total = sum(len(g.candidates) for g in groups)
     lines = [f"# Comparison of {total} grades", "", f"Made {created}. Ranked by scorecard and by normalised latency;"]
     lines += [f"{LATENCY_NOTE}.", "", f"{_cell(scoring_note())}.", ""]
@@ -109,7 +109,7 @@ def markdown(groups: Sequence[Group], created: str) -> str:
         lines += [f"**Not comparable across groups.** {MIXED_NOTE}", ""]
     for number, group in enumerate(groups, 1):
         lines += _md_group(number, len(groups), group)
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n" + (f"\n{appendix}" if appendix else "")
 
 
 def _md_group(number: int, count: int, group: Group) -> list[str]:
@@ -181,7 +181,8 @@ def _md_flags(group: Group) -> list[str]:
 # ---------------------------------------------------------------------------------------------- HTML
 
 
-def html(groups: Sequence[Group], created: str) -> str:
+def html(groups: Sequence[Group], created: str, appendix: str = "") -> str:
+    """The page; `appendix` (HTML, escaped by its maker) closes it, e.g. the similarity section."""
     total = sum(len(g.candidates) for g in groups)
     body = f'<header><h1>Comparison of {total} grades</h1><p class="meta">made {esc(created)}</p></header>'
     body += f'<p class="note">Ranked by scorecard and by normalised latency; {esc(LATENCY_NOTE)}.</p>'
@@ -192,7 +193,7 @@ def html(groups: Sequence[Group], created: str) -> str:
         )
     for number, group in enumerate(groups, 1):
         body += _html_group(number, len(groups), group)
-    return page.document("Comparison of grades", body)
+    return page.document("Comparison of grades", body + appendix)
 
 
 def _html_group(number: int, count: int, group: Group) -> str:

@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from grader.catalogue import load_catalogue
 from grader.evidence.tampering import Attempt
+from grader.guide._logs import tracebacks
 from grader.infra.stack import Infrastructure
 from grader.runner.app_process import AppProcess
 from grader.runner.deploy import Deployment, deploy
@@ -34,6 +35,8 @@ class ProbeTarget:
     running: list[AppProcess] = field(default_factory=list)
     exits: list[str] = field(default_factory=list)
     attempts: list[Attempt] = field(default_factory=list)  # gathered from every deployment
+    # the app's own tracebacks, per deployment that logged any: the reviewer's guide shows why things failed
+    app_errors: list[list[str]] = field(default_factory=list)
 
     @contextlib.contextmanager
     def deploy(self, *, lifespan: str = "on", asyncio_debug: bool = False) -> Iterator[Deployment]:
@@ -46,6 +49,8 @@ class ProbeTarget:
                 yield deployment
             finally:
                 self.running.remove(deployment.app)
+                for block in tracebacks(deployment.app.log_text()):
+                    self.app_errors.append(block)
                 if (reason := deployment.app.unexpected_exit()) is not None:
                     self.exits.append(f"{reason}; log tail:\n{deployment.app.log_tail(15)}")
 

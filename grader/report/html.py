@@ -10,6 +10,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from grader.guide import html_section as guide_html
 from grader.report import _charts, page
 from grader.report import figures as fig
 from grader.report.model import (
@@ -43,6 +44,7 @@ def render(report: Report) -> str:
         _contract(report.contract),
         _app_log(report.asyncio_debug),
         _load(report.load),
+        guide_html(report.guide.model_dump()) if report.guide else "",
         _phases(report.phases),
         _environment(report.environment),
     ]

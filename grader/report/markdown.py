@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from grader.guide import markdown as guide_markdown
 from grader.report import figures as fig
 from grader.report.model import Endpoint, Load, LoadScenario, Ratios, Report
 
@@ -54,6 +55,8 @@ def render(report: Report) -> str:
         lines.append("")
     lines += _app_log(report.asyncio_debug.get("app_log") or {})
     lines += _load(report.load)
+    if guide := report.guide:
+        lines += guide_markdown(guide.model_dump(), heading="##")
     lines += ["## Phases", "", "| phase | status | seconds | error |", "| --- | --- | ---: | --- |"]
     lines += [f"| {p.name} | {p.status} | {p.seconds:.1f} | {_cell(p.error or '')} |" for p in report.phases]
     return "\n".join(lines) + "\n"

@@ -281,6 +281,45 @@ class Load(Shape):
         return next((s for s in self.scenarios if s.name == name), None)
 
 
+class Notes(Shape):
+    text: str
+    html: str  # rendered with raw HTML, images and links off (grader/guide/_notes.py)
+    cut: bool = False
+
+
+class Claim(Shape):
+    claim: str  # a sentence of NOTES.md
+    measured: Literal["confirmed", "contradicted", "unverified"]
+
+
+class GuideBug(Shape):
+    id: str
+    title: str
+    verdict: Verdict
+    topic: str
+    question: str
+    where: list[str] = []  # file:lines of the change, for a fixed bug
+    claims: list[Claim] = []
+
+
+class Failure(Shape):
+    case: str  # a contract case, or "probe <bug id>"
+    message: str
+    app_log: list[str] = []  # the app's own output at that moment, bounded
+
+
+class Guide(Shape):
+    """The reviewer's guide (grader/guide/): what to read and what to ask, tied to the measurements."""
+
+    notes: Notes | None = None
+    history: dict[str, Any] | None = None  # git numbers (grader/guide/_history.py)
+    history_why: str = ""
+    load: str = ""
+    bugs: list[GuideBug] = []
+    topics: list[str] = []
+    failures: list[Failure] = []
+
+
 class Report(Shape):
     schema_version: Literal[1] = SCHEMA_VERSION
     status: Literal["graded", "error"]
@@ -298,6 +337,7 @@ class Report(Shape):
     load: Load
     asyncio_debug: dict[str, Any] = {}
     phases: list[Phase] = []
+    guide: Guide | None = None  # absent when the submission could not be read
 
 
 def dump_json(report: Report) -> str:

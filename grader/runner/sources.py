@@ -59,7 +59,8 @@ def _unpack(archive: Path, into: Path) -> None:
 def _clone(url: str, into: Path) -> None:
     try:
         done = subprocess.run(
-            ["git", "clone", "--quiet", "--depth", "1", "--no-tags", url, str(into)],
+            # the whole history of one branch: the reviewer's guide counts its commits
+            ["git", "clone", "--quiet", "--single-branch", "--no-tags", url, str(into)],
             capture_output=True,
             text=True,
             timeout=CLONE_TIMEOUT,
