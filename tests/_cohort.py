@@ -111,5 +111,5 @@ def make_cohort(into: Path) -> dict[str, Path]:
     main = carol / "app" / "main.py"  # a copier's cosmetic touch: one local variable renamed
     text = re.sub(r"(?<![\w.])settings(?!\s*=[^=])", "config_values", main.read_text())
     main.write_text(text.replace("settings = Settings()", "config_values = Settings()"))
-    shutil.copytree(ROOT / "tests" / "alternatives" / "sync_threadpool", dave)
+    shutil.copytree(ROOT / "grader" / "proof" / "alternatives" / "sync_threadpool", dave)
     return {"alice": alice, "bob": bob, "carol": carol, "dave": dave}

@@ -15,7 +15,7 @@ import pytest
 from _browser import Browser, chromium
 from _cohort import ROOT, make_cohort
 from _grading import leftovers, private_tempdir
-from grader.tools._leaks import find_leaks, forbidden
+from grader.kit.leaks import find_leaks, forbidden
 
 from grader.catalogue import load_catalogue
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from _cohort import ROOT
-from grader.tools._leaks import find_leaks, forbidden
+from grader.kit.leaks import find_leaks, forbidden
 
 from grader.catalogue import load_catalogue
 from grader.feedback import content, render_html, render_markdown
