@@ -17,7 +17,8 @@ MUTANT = Mutant(
             "    )\n"
             "    if price is not None:\n"
             "        return price\n",
-            "    row = (await session.execute(select(Product.stock, Product.price_cents).where(Product.id == product_id))).first()\n"
+            "    wanted = select(Product.stock, Product.price_cents).where(Product.id == product_id)\n"
+            "    row = (await session.execute(wanted)).first()\n"
             "    if row is not None and row.stock >= quantity:\n"
             "        await session.execute(\n"
             "            update(Product).where(Product.id == product_id).values(stock=Product.stock - quantity),\n"

@@ -8,7 +8,8 @@ MUTANT = Mutant(
     (
         Edit(
             "app/orders.py",
-            "            pg_insert(Customer).values(email=email).on_conflict_do_nothing(index_elements=[Customer.email])\n"
+            "            pg_insert(Customer).values(email=email)"
+            ".on_conflict_do_nothing(index_elements=[Customer.email])\n"
             "            .returning(Customer.id)\n",
             "            pg_insert(Customer).values(email=email).returning(Customer.id)\n",
         ),
