@@ -101,6 +101,8 @@ def _scenario(scenario: dict[str, Any]) -> list[str]:
     lines += [f"{_cell(fig.setup_text(scenario))}.", ""]
     if reasons := scenario.get("invalid_reasons"):
         lines += [f"- invalid: {_cell(reason)}" for reason in reasons] + [""]
+    if breaches := scenario.get("integrity_breaches"):  # the books read back after the run
+        lines += [f"- ❌ books: {_cell(breach)}" for breach in breaches] + [""]
     candidate, reference = scenario.get("candidate") or {}, scenario.get("reference")
     ratios = scenario.get("ratios") or {}
     lines += [
