@@ -22,6 +22,7 @@ from grader.runner.deploy import Deployment
 
 DB_LATENCY_MS = 15
 ANSWER_TIMEOUT_S = 8.0
+STUCK_GRACE_S = 1.0
 SETTLE_S = 0.5  # after a burst: let a connection that will be returned be returned before counting
 IDLE_IN_TRANSACTION = """
     SELECT count(*) FROM pg_stat_activity
@@ -42,6 +43,10 @@ class Burst:
 
     def count(self, status: int) -> int:
         return sum(s == status for s in self.statuses)
+
+    @property
+    def unanswered(self) -> int:
+        return sum(not isinstance(s, int) for s in self.statuses)
 
     @property
     def failures(self) -> int:
@@ -71,7 +76,12 @@ async def _fire(client: httpx.AsyncClient, bodies: Sequence[dict[str, Any]]) -> 
 
 
 def bursts(deployment: Deployment, rounds: Sequence[Sequence[dict[str, Any]]], warm: dict[str, Any]) -> list[Burst]:
-    """Each round's orders fired together, one round after another, on a slowed database."""
+    """Each round's orders fired together, one round after another, on a slowed database.
+
+    A round with orders left unanswered ends the run there: the service is stuck (a sync driver waiting on
+    a row lock blocks its whole event loop), later rounds would only wait out the same timeout, and the
+    app is stopped at once rather than given a graceful shutdown it cannot perform.
+    """
 
     async def run() -> list[Burst]:
         width = max(len(r) for r in rounds)
@@ -81,9 +91,20 @@ def bursts(deployment: Deployment, rounds: Sequence[Sequence[dict[str, Any]]], w
             await client.post("/orders", json=warm, headers={"X-API-Key": API_KEY})
             await asyncio.gather(*(client.get("/health") for _ in range(width)))  # a connection each
             deployment.proxy.configure(latency_ms=DB_LATENCY_MS)
-            return [await _fire(client, bodies) for bodies in rounds]
+            done: list[Burst] = []
+            for bodies in rounds:
+                done.append(await _fire(client, bodies))
+                if done[-1].unanswered:
+                    break
+            return done
 
     return asyncio.run(run())
+
+
+def stop_if_stuck(deployment: Deployment, results: Sequence[Burst]) -> None:
+    """A service that left orders unanswered is stopped now (after the probe read the database)."""
+    if any(burst.unanswered for burst in results):
+        deployment.app.terminate(grace=STUCK_GRACE_S)
 
 
 def idle_in_transaction(deployment: Deployment) -> int:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from grader.probes._base import ProbeResult, ProbeTarget, judge
-from grader.probes._contention import bursts, order
+from grader.probes._contention import bursts, order, stop_if_stuck
 
 BUG = "lock-order-deadlock"
 METRIC = "failed_orders"
@@ -39,7 +39,9 @@ def probe(target: ProbeTarget) -> ProbeResult:
                 ]
             rounds.append(bodies)
         results = bursts(deployment, rounds, order("crossed-warm@example.org", [(warm, 1)]))
-    failed = sum(len(bodies) - burst.count(201) for bodies, burst in zip(rounds, results, strict=True))
+        stop_if_stuck(deployment, results)
+    # rounds a stuck service never got count as not placed
+    failed = sum(len(bodies) for bodies in rounds) - sum(burst.count(201) for burst in results)
     evidence: dict[str, Any] = {
         "pairs_per_burst": PAIRS,
         "bursts": [burst.counts for burst in results],

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from grader.probes._base import ProbeResult, ProbeTarget, judge
-from grader.probes._contention import bursts, order
+from grader.probes._contention import bursts, order, stop_if_stuck
 
 BUG = "new-customer-race"
 METRIC = "failed_orders"
@@ -28,6 +28,7 @@ def probe(target: ProbeTarget) -> ProbeResult:
         emails = [f"first-time-{n}@example.org" for n in range(CUSTOMERS)]
         bodies = [order(emails[n % CUSTOMERS], [(ids[n + 1], 1)]) for n in range(CUSTOMERS * ORDERS_EACH)]
         [burst] = bursts(deployment, [bodies], order("first-time-warm@example.org", [(ids[0], 1)]))
+        stop_if_stuck(deployment, [burst])
         rows = dict(
             deployment.query("SELECT email, count(*) FROM customers WHERE email = ANY(%s) GROUP BY email", emails)
         )
