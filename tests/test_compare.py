@@ -82,7 +82,7 @@ def test_scores_are_recomputed_from_the_facts_not_read() -> None:
     forged = _report("forged", PLAIN)
     forged["score"] = {"overall": 100.0, "categories": {}}
     [candidate] = _candidates(forged)
-    assert candidate.overall == 57.7
+    assert candidate.overall == 52.1
     assert load_catalogue().scoring_version in render.markdown(model.groups([candidate]), "now")
 
 
@@ -125,9 +125,9 @@ def test_the_markdown_table_has_scores_flags_and_per_scenario_ratios() -> None:
     rows = [line for line in text.splitlines() if line.startswith("| 1 | ann |")]
     # categories in the catalogue's order: Async, Database, System Design, Performance, Monitoring
     old = "; graded with scoring version before weights"  # the sample predates them
-    figures = "| 100 | 100 | 44.4 | 77 | 100 | 0 | 3 passed, 0 failed | 1.20"
-    assert rows[0].startswith(f"| 1 | ann | strong | 88.7{old} {figures}")
-    assert f"| 2 | &lt;b&gt;bob&lt;/b&gt; | mixed | 76.3{old} |" in text  # a name is text, not markup
+    figures = "| 100 | 100 | 54.5 | 77 | 100 | 0 | 3 passed, 0 failed | 1.20"
+    assert rows[0].startswith(f"| 1 | ann | strong | 89.7{old} {figures}")
+    assert f"| 2 | &lt;b&gt;bob&lt;/b&gt; | mixed | 77.6{old} |" in text  # a name is text, not markup
     assert "| `degraded-upstream` | ⚠️ invalid: p95 0.81" in text
     flags = "Sync database driver in async endpoints; .result() / .wait() used so that it deadlocks"
     assert f"- **&lt;b&gt;bob&lt;/b&gt;**: {flags}" in text

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.infra.stack import Infrastructure
-from grader.load import _cpus, _hdr, calibration
+from grader.load import _cpus, _hdr, calibration, integrity
 from grader.load.engine import run_locust, start_progress_printer
 from grader.load.scenario import SCENARIO_DIR, Scenario
 from grader.load.stats import TOTAL, ratios, summarise
@@ -88,9 +88,13 @@ def measure(deployment: Deployment, scenario: Scenario, options: LoadOptions, sa
 
 
 def run_scenario(target: ProbeTarget, scenario: Scenario, options: LoadOptions, say: Say, label: str) -> dict[str, Any]:
-    """One scenario against a fresh deployment of `target`."""
+    """One scenario against a fresh deployment of `target`, then its books checked (grader.load.integrity)."""
     with prepared(target, scenario) as deployment:
-        return measure(deployment, scenario, options, say, label)
+        before = integrity.snapshot(deployment)
+        result = measure(deployment, scenario, options, say, label)
+        deployment.app.terminate(grace=STOP_GRACE_S)  # nothing moves while the books are read
+        result["figures"]["integrity"] = integrity.check(deployment, before)
+        return result
 
 
 def run_all(
@@ -151,6 +155,8 @@ def compare(scenario: Scenario, candidate: dict[str, Any], reference: dict[str, 
         "candidate": ours,
         "reference": None,
         "ratios": None,
+        # the books after the run (grader.load.integrity): breaches are reported beside the latency
+        "integrity_breaches": list((ours.get("integrity") or {}).get("breaches", [])),
     }
     if reference is not None:
         theirs = reference["figures"]

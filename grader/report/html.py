@@ -310,6 +310,9 @@ def _scenario(number: int, scenario: LoadScenario) -> str:
     if not valid:
         reasons = "".join(f"<li>{esc(r)}</li>" for r in scenario.invalid_reasons) or "<li>?</li>"
         html += f'<div class="banner"><b>Invalid run: not to be trusted.</b><ul>{reasons}</ul></div>'
+    if breaches := scenario.integrity_breaches:  # the books read back after the run
+        items = "".join(f"<li>{esc(b)}</li>" for b in breaches)
+        html += f'<div class="banner integrity"><b>The books did not add up after this run.</b><ul>{items}</ul></div>'
     html += _endpoints(scenario)
     html += _reference_line(scenario)
     legend = page.key("candidate", _charts.CANDIDATE)

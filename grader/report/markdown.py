@@ -164,6 +164,8 @@ def _scenario(scenario: LoadScenario) -> list[str]:
     lines += [f"{_cell(fig.setup_text(scenario))}.", ""]
     if reasons := scenario.invalid_reasons:
         lines += [f"- invalid: {_cell(reason)}" for reason in reasons] + [""]
+    if breaches := scenario.integrity_breaches:  # the books read back after the run
+        lines += [f"- ❌ books: {_cell(breach)}" for breach in breaches] + [""]
     ratios = scenario.ratios or {}
     lines += [
         "| endpoint | requests | errors | not 2xx, by status | req/s | "

@@ -213,6 +213,7 @@ class Run(Shape):
     generator: Generator | None = None
     valid: bool
     invalid_reasons: list[str] = []
+    integrity: dict[str, Any] | None = None  # the books after the run: breaches and what was counted
 
 
 class Ratios(Shape):
@@ -242,6 +243,7 @@ class LoadScenario(Shape):
     reference: Run | None = None
     ratios: dict[str, Ratios] | None = None
     reference_valid: bool | None = None
+    integrity_breaches: list[str] = []  # the books read back after the run (grader/load/integrity.py)
 
 
 class Reference(Shape):
