@@ -29,12 +29,15 @@ EXPECTED = {
     "resources-not-released",
     "notification-inline",
     "notification-lost",
+    "last-unit-race",
+    "lock-order-deadlock",
+    "new-customer-race",
 }
 
 
 def test_catalogue_lists_every_injected_bug_once() -> None:
-    """The brief's bugs (the lifespan one split into built-at-import and not-released) plus the two
-    notification entries (off the request, and delivered), no more, no fewer."""
+    """The brief's bugs (the lifespan one split into built-at-import and not-released), the two
+    notification entries (off the request, and delivered) and the three races, no more, no fewer."""
     assert set(load_catalogue().ids) == EXPECTED
     assert len(load_catalogue().ids) == len(EXPECTED)
 

@@ -110,7 +110,7 @@ def _report(debug: dict[str, object]) -> dict[str, Any]:
         "blocking-sleep": ProbeResult("blocking-sleep", "fixed", "m", 1.0, "> 100", "fine"),
     }
     grade.debug = debug
-    return build_report(grade, "submission")
+    return build_report(grade, "submission").model_dump(mode="json")
 
 
 def test_forged_log_lines_change_no_verdict_score_or_red_flag() -> None:
