@@ -25,7 +25,7 @@ from grader.catalogue import load_catalogue
 from grader.load import LoadOptions, ScenarioError, load_scenarios
 from grader.load.scenario import SCENARIO_DIR
 from grader.pipeline import Options, SubmissionUnusable, run_grade
-from grader.runner._sandbox import sandbox
+from grader.runner import sandbox
 
 INFRASTRUCTURE_ERROR = 1
 
