@@ -72,9 +72,10 @@ def test_integrity_ranks_below_an_honest_partial_fix() -> None:
     next(bug for bug in faker["bugs"] if bug["id"] == "no-upstream-timeout")["integrity"] = ["201 without a charge"]
     given = _candidates(faker, _report("honest", (*PLAIN, "sync-db-driver")))
     assert _order(model.by_score(given)) == [(1, "honest"), (2, "faker")]
-    assert "Reports work it did not do (no-upstream-timeout: 201 without a charge)" in render.markdown(
-        model.groups(given), "now"
-    )
+    text, page = render.markdown(model.groups(given), "now"), render.html(model.groups(given), "now")
+    assert "Reports work it did not do (no-upstream-timeout: 201 without a charge)" in text
+    assert text.index("### Red flags") < text.index("### Ranked by scorecard")  # red flags first
+    assert page.index('class="banner red-flags"') < page.index("<h3>Ranked by scorecard</h3>")
 
 
 def test_scores_are_recomputed_from_the_facts_not_read() -> None:
