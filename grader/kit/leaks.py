@@ -43,7 +43,7 @@ MIN_LINE_WORDS = 4
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]+")
 _LIBRARY_IMPORT = re.compile(r"^(?:import\s+(?!app\b)[\w.]+|from\s+(?!app\b)[\w.]+\s+import\b)")
 _SPACE = re.compile(r"\s+")
-_PROSE_FIELDS = ("title", "where", "symptom", "detection", "threshold_note")
+_PROSE_FIELDS = ("title", "where", "symptom", "detection", "threshold_note", "weight_reason")
 _CLAUSE_FIELDS = ("fix", "alternative_fixes", "supporting_evidence")
 # Words for the grader's insides: a kit never needs them, so they are forbidden even in the public
 # sources (a section of CONTRACT.md about what the probes measure must not reach candidates).

@@ -138,6 +138,7 @@ class RedFlag(Shape):
     entries: list[str] = []  # the catalogue entries that raised a brief's flag
     brief: str | None = None  # the brief's words for it
     evidence: list[FlagEvidence] = []  # the integrity flag: what the service claimed and did not do
+    kinds: list[str] = []  # the tampering flag: the kinds of attempt seen
 
 
 class Attempt(Shape):
