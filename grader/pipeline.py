@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import functools
 import json
+import math
 import re
 import threading
 import time
@@ -315,6 +316,17 @@ def _not_run(bug_id: str, reason: str) -> ProbeResult:
     return ProbeResult(bug_id, "inconclusive", bug.metric, None, bug.threshold_text, reason, {})
 
 
+def _finite(value: Any) -> Any:
+    """Evidence as JSON can hold it: a NaN or infinity a probe measured (a percentile of no samples) is null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(item) for item in value]
+    return value
+
+
 def build_report(grade: Grade, given: str) -> Report:
     catalogue = load_catalogue()
     not_probed_because = "--only" if grade.options.only else "--quick"
@@ -322,7 +334,7 @@ def build_report(grade: Grade, given: str) -> Report:
     bugs = []
     for bug in catalogue.bugs:
         result = grade.probes.get(bug.id) or _not_run(bug.id, f"not probed ({not_probed_because})")
-        evidence = dict(result.evidence)
+        evidence = _finite(dict(result.evidence))
         supporting = static.supporting(grade.static_findings, bug.id)
         debug = runtime.supporting(grade.debug, bug.id)
         if supporting or debug:
@@ -335,7 +347,7 @@ def build_report(grade: Grade, given: str) -> Report:
                 "red_flag": bug.red_flag,
                 "verdict": result.verdict,
                 "metric": result.metric,
-                "value": result.value,
+                "value": _finite(result.value),
                 "threshold": result.threshold,
                 "message": result.message,
                 "evidence": evidence,
@@ -376,10 +388,10 @@ def build_report(grade: Grade, given: str) -> Report:
         "score": None,  # filled in below, from the report's own facts (so `make compare` can redo it)
         "red_flags": [],
         "tampering": [attempt.as_dict() for attempt in grade.attempts],
-        "load": grade.load.section
+        "load": _finite(grade.load.section)
         if grade.load
         else {"status": "skipped", "reason": grade.load_skipped or "the load phase did not run"},
-        "asyncio_debug": grade.debug,
+        "asyncio_debug": _finite(grade.debug),
         "phases": [asdict(phase) for phase in grade.phases],
     }
     shape["score"], shape["red_flags"] = assess(shape, catalogue, grade.app_error)

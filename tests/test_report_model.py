@@ -12,6 +12,8 @@ import pytest
 from _reports import schema_problems
 from pydantic import ValidationError
 
+from grader.pipeline import Grade, Options, build_report
+from grader.probes import ProbeResult
 from grader.report.model import SCHEMA_PATH, Report, dump_json, problem, schema_text
 
 SAMPLE = Path(__file__).parent / "data" / "report.json"  # a real grade's report, written before the model
@@ -94,3 +96,17 @@ def test_a_validation_error_reads_as_one_line(sample: dict[str, Any], change: An
     with pytest.raises(ValidationError) as caught:
         Report.model_validate(sample)
     assert problem(caught.value) == line
+
+
+def test_a_probe_that_measured_nan_still_gets_its_report() -> None:
+    """A percentile of no samples (NaN) in a probe's value or evidence is written as null, never a crash."""
+    grade = Grade(Options(seed=1, only=("sync-db-driver",)))
+    nan = float("nan")
+    grade.probes = {
+        "sync-db-driver": ProbeResult("sync-db-driver", "present", "m", nan, "> 200", "x", {"health_ms": {"p50": nan}})
+    }
+    report = build_report(grade, "submission")
+    bug = next(b for b in report.bugs if b.id == "sync-db-driver")
+    assert bug.value is None
+    assert bug.evidence["health_ms"] == {"p50": None}
+    assert "NaN" not in dump_json(report)
