@@ -6,7 +6,8 @@ while every database round trip takes 80 ms more (20 ms for checkout, some ten r
 and times GET /health meanwhile. The verdict is the worst group's lag. Checkout also hashes an API key
 (cpu-bound-in-async's question): when it alone is over the threshold, it is measured again without the
 added latency, and only the lag the latency added counts. Each window is bounded (grader/probes/
-_measure.py lag_under_load), so a frozen app costs no more time than a healthy one.
+_measure.py lag_under_load) and its clients ramp up only until a /health has waited twice the
+threshold, so a frozen app costs no more time than a healthy one.
 """
 
 from __future__ import annotations
@@ -44,7 +45,10 @@ CHECKOUT = "POST /orders"
 
 
 def _lag(deployment: Deployment, send: Send, seconds: float = SECONDS_PER_GROUP) -> tuple[Samples, Samples]:
-    return lag_under_load(deployment.url, CLIENTS, seconds, timing(send), interval=0.05, grace=0.2)
+    decided = 2 * load_catalogue().bug(BUG).threshold  # no more clients once a /health waited this long
+    return lag_under_load(
+        deployment.url, CLIENTS, seconds, timing(send), interval=0.05, grace=0.2, ramp_until_ms=decided
+    )
 
 
 def probe(target: ProbeTarget) -> ProbeResult:
