@@ -1,7 +1,7 @@
 """sync-db-driver: a blocking driver in async endpoints stalls the event loop for every round trip.
 
 A sync driver can be left on any route, so the probe drives every database-backed route group in turn
-(product reads, the product list, a customer's history, order reads, checkout), each with 20 clients
+(product reads, the product list, a customer's history, order reads, checkout), each with 10 clients
 while every database round trip takes 80 ms more (20 ms for checkout, some ten round trips an order),
 and times GET /health meanwhile. The verdict is the worst group's lag. Checkout also hashes an API key
 (cpu-bound-in-async's question): when it alone is over the threshold, it is measured again without the
@@ -36,7 +36,7 @@ from grader.runner.deploy import Deployment
 BUG = "sync-db-driver"
 METRIC = "health_p90_ms"
 DB_LATENCY_MS = 80
-CLIENTS = 20
+CLIENTS = 10
 SECONDS_PER_GROUP = 0.8
 CHECKOUT_SECONDS = 1.2
 CHECKOUT_DB_LATENCY_MS = 20  # an order is some ten round trips: at 80 ms few would finish in a window
