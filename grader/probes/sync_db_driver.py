@@ -41,6 +41,7 @@ SECONDS_PER_GROUP = 0.8
 CHECKOUT_SECONDS = 1.2
 CHECKOUT_DB_LATENCY_MS = 20  # an order is some ten round trips: at 80 ms few would finish in a window
 MIN_OK = 5
+DRAIN_LIMIT_S = 3.0
 MIN_STATEMENTS = 40  # ... or this many statements reached the database in the window
 CHECKOUT = "POST /orders"
 
@@ -69,6 +70,8 @@ def measure(deployment: Deployment) -> ProbeResult:
     for name, send in requests.items():  # checkout last: what its key checks queue stays out of the reads
         if name == CHECKOUT:
             deployment.proxy.configure(latency_ms=CHECKOUT_DB_LATENCY_MS)
+        # what the group before queued would be charged to this one: wait until the app has worked it off
+        waited = drained(deployment.url, limit_s=DRAIN_LIMIT_S)
         before = int(deployment.proxy.stats()["statements"])
         load, lag = _lag(deployment, send, CHECKOUT_SECONDS if name == CHECKOUT else SECONDS_PER_GROUP)
         statements = int(deployment.proxy.stats()["statements"]) - before
@@ -80,6 +83,7 @@ def measure(deployment: Deployment) -> ProbeResult:
             "health_ms": summary(lag.latencies_ms),
             "health_errors": lag.errors,
             "succeeded": ok,
+            "seconds_waited_before_for_the_app_to_drain": round(waited, 2),
             "statements_at_the_database": statements,
         }
         # a frozen loop answers few requests: that is the symptom; a calm one must show the route really
