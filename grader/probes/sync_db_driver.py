@@ -38,11 +38,11 @@ METRIC = "health_p90_ms"
 DB_LATENCY_MS = 80
 CLIENTS = 10
 SECONDS_PER_GROUP = 0.8
-CHECKOUT_SECONDS = 1.2
+CHECKOUT_SECONDS = 2.0  # orders whose key is hashed each time (no cache of verified keys) take a while
 CHECKOUT_DB_LATENCY_MS = 20  # an order is some ten round trips: at 80 ms few would finish in a window
 MIN_OK = 5
 DRAIN_LIMIT_S = 3.0
-MIN_STATEMENTS = 40  # ... or this many statements reached the database in the window
+MIN_STATEMENTS = 10  # ... or this many statements reached the database in the window
 CHECKOUT = "POST /orders"
 
 
