@@ -41,7 +41,7 @@ SECONDS_PER_GROUP = 0.8
 CHECKOUT_SECONDS = 2.0  # orders whose key is hashed each time (no cache of verified keys) take a while
 CHECKOUT_DB_LATENCY_MS = 20  # an order is some ten round trips: at 80 ms few would finish in a window
 MIN_OK = 5
-DRAIN_LIMIT_S = 3.0
+DRAIN_LIMIT_S = 1.5  # a frozen app is not worth more: its verdict is decided
 MIN_STATEMENTS = 10  # ... or this many statements reached the database in the window
 CHECKOUT = "POST /orders"
 
