@@ -154,13 +154,16 @@ def lag_under_load(
     *,
     interval: float = 0.02,
     grace: float = 0.3,
+    ramp_until_ms: float | None = None,
 ) -> tuple[Samples, Samples]:
     """`clients` workers sending `request` back to back for `duration` seconds while /health is timed.
 
     Returns the load's samples and the /health samples (the event loop's lag). The window is bounded:
     at its end requests still in flight get `grace` seconds, then are abandoned; a /health still
     unanswered then counts with the time it has waited so far (a lower bound of the lag), so a frozen
-    app costs no more time than a healthy one.
+    app costs no more time than a healthy one. With `ramp_until_ms`, the clients start two at a time,
+    doubling every 0.1 s, and no more start once a /health has waited that long: the verdict is then
+    decided, and a frozen app is not left with a long queue of requests to work off.
     """
 
     async def measure() -> tuple[Samples, Samples]:
@@ -172,9 +175,15 @@ def lag_under_load(
                 while time.monotonic() < deadline:
                     await request(client, load)
 
+            asked = [time.perf_counter()]  # when the /health in flight was sent
+
+            def decided() -> bool:
+                waited = max([*lag.latencies_ms, (time.perf_counter() - asked[0]) * 1000])
+                return ramp_until_ms is not None and waited > ramp_until_ms
+
             async def poll() -> None:
                 while time.monotonic() < deadline:
-                    started = time.perf_counter()
+                    started = asked[0] = time.perf_counter()
                     wait = max(deadline - time.monotonic(), 0) + grace
                     try:
                         response = await asyncio.wait_for(health.get("/health", timeout=HEALTH_TIMEOUT), wait)
@@ -187,8 +196,18 @@ def lag_under_load(
                         lag.add(started, response.status_code)
                     await asyncio.sleep(max(interval - lag.latencies_ms[-1] / 1000, 0.001))
 
-            workers = [asyncio.create_task(worker()) for _ in range(clients)]
+            workers: list[asyncio.Task[None]] = []
+
+            async def ramp() -> None:
+                batch = clients if ramp_until_ms is None else min(2, clients)
+                while len(workers) < clients and time.monotonic() < deadline and not decided():
+                    workers.extend(asyncio.create_task(worker()) for _ in range(min(batch, clients - len(workers))))
+                    batch = len(workers)
+                    await asyncio.sleep(0.1)
+
+            ramping = asyncio.create_task(ramp())
             await poll()
+            await ramping
             _, pending = await asyncio.wait(workers, timeout=max(deadline - time.monotonic(), 0) + grace)
             for task in pending:
                 task.cancel()

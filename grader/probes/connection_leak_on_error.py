@@ -36,7 +36,8 @@ def probe(target: ProbeTarget) -> ProbeResult:
     worst = max(tour.paths, key=lambda path: path.leaked)
     evidence["worst_path"] = worst.name
     problems = []
-    if burst.ok(200) + burst.ok(201) < MIN_BURST_SUCCESS * max(len(burst.latencies_ms), 1):
+    answered = sum(burst.statuses.values()) + sum(burst.errors.values())  # abandoned requests are neither
+    if answered and burst.ok(200) + burst.ok(201) < MIN_BURST_SUCCESS * answered:
         problems.append(f"reads after the error paths answered {answers(burst)}")
     paths = len(tour.paths)
     where = f"by {worst.name} (worst of {paths} paths)" if worst.leaked else f"by any of {paths} paths"

@@ -25,8 +25,8 @@ from grader.runner.deploy import Deployment
 BUG = "cpu-bound-in-async"
 METRIC = "health_p90_ms"
 WRONG_KEY_CLIENTS = 3
-DURATION = 1.5
-MIN_CHECKS = 4
+DURATION = 2.0
+MIN_CHECKS = 3
 MIN_VALID_OK = 0.8  # of the valid-key orders
 MAX_UNCHECKED = 0.05  # of the wrong keys, answered anything but 401
 FASTEST_CHECK = 0.35  # of one PBKDF2 here: a median wrong-key answer sooner than this skipped the hash
@@ -73,7 +73,8 @@ def measure(deployment: Deployment) -> ProbeResult:
     wrong_total = len(checks.latencies_ms)
     if wrong_total - checks.ok(401) > MAX_UNCHECKED * max(wrong_total, 1):
         problems.append(f"wrong keys answered without a full check: {answers(checks)}")
-    if valid.ok(201) < MIN_VALID_OK * max(len(valid.latencies_ms), 1):
+    answered = sum(valid.statuses.values())  # a frozen app answers few: only what it answered is judged
+    if answered and valid.ok(201) < MIN_VALID_OK * answered:
         problems.append(f"orders with the valid key were refused meanwhile: {answers(valid)}")
     if checks.ok(401) < MIN_CHECKS and not problems:
         return inconclusive(BUG, f"only {checks.ok(401)} wrong keys were answered 401", evidence)
