@@ -12,6 +12,7 @@ from grader.evidence.pglog import server_log_attempts
 from grader.evidence.tampering import Attempt
 from grader.pipeline import Grade, Options, build_report
 from grader.probes import ProbeResult
+from grader.report.model import Report
 from grader.report import html, markdown
 
 ROLE, DB = "kit_app_0123456789ab", "kit_app_cafe0123"
@@ -127,7 +128,7 @@ def test_forged_log_lines_change_no_verdict_score_or_red_flag() -> None:
 
 def test_the_renderers_show_the_apps_lines_as_its_own_words() -> None:
     """report.md and report.html quote the app's lines in a section of their own, escaped, saying whose."""
-    report = _report(runtime.debug_findings("coroutine '<script>x</script>' was never awaited\n"))
+    report = Report.model_validate(_report(runtime.debug_findings("coroutine '<script>x</script>' was never awaited\n")))
     page, text = html.render(report), markdown.render(report)
     assert '<section id="app-log"><h2>The app\'s own log</h2>' in page
     assert "<script>x" not in page
