@@ -50,12 +50,15 @@ def _visible_at_answer(deployment: Deployment, maker: OrderMaker) -> tuple[Place
     return placed, rows
 
 
-def _failed_orders(deployment: Deployment, maker: OrderMaker) -> dict[str, object]:
-    """Orders that fail at the payment; what they left in audit_log and orders."""
+def _failed_orders(deployment: Deployment, maker: OrderMaker) -> tuple[dict[str, object], list[str]]:
+    """Orders that fail at the payment: what they left in audit_log and orders, and integrity findings
+    (a 201 while no charge can succeed carries a payment id nobody issued)."""
     audit_before = int(deployment.scalar("SELECT coalesce(max(id), 0) FROM audit_log"))
     orders_before = int(deployment.scalar("SELECT coalesce(max(id), 0) FROM orders"))
     statuses: dict[str, dict[int, int]] = {}
-    for kind, charges in (("declined", {"decline": True}), ("payments_down", {"fail_first": 10, "failure": "503"})):
+    answered_201: list[int] = []
+    findings: list[str] = []
+    for kind, charges in (("declined", {"decline": True}), ("down", {"fail_first": 10, "failure": "503"})):
         deployment.stub.configure(charges={"decline": False, "fail_first": 0, **charges})
         placed = Placed()
 
@@ -66,12 +69,16 @@ def _failed_orders(deployment: Deployment, maker: OrderMaker) -> dict[str, objec
 
         asyncio.run(place_all())
         statuses[kind] = placed.samples.statuses
+        answered_201 += placed.ids
+        findings += charge_findings(placed.created, deployment.stub.stats(), f"while payments are {kind}")
     deployment.stub.configure(charges={"decline": False, "fail_first": 0})
+    # Rows of orders the app answered 201 are not a failed order's (a made-up payment is an integrity finding).
+    left = "SELECT count(*) FROM audit_log WHERE id > %s AND (order_id IS NULL OR NOT order_id = ANY(%s))"
     return {
         "statuses": statuses,
-        "audit_rows_left": int(deployment.scalar("SELECT count(*) FROM audit_log WHERE id > %s", audit_before)),
+        "audit_rows_left": int(deployment.scalar(left, audit_before, answered_201)),
         "orders_left": int(deployment.scalar("SELECT count(*) FROM orders WHERE id > %s", orders_before)),
-    }
+    }, findings
 
 
 def probe(target: ProbeTarget) -> ProbeResult:
@@ -81,7 +88,7 @@ def probe(target: ProbeTarget) -> ProbeResult:
         placed, rows = _visible_at_answer(deployment, maker)
         charges = deployment.stub.stats()
         deployment.proxy.configure(latency_ms=0)  # what a failed order leaves needs no race to show
-        failed = _failed_orders(deployment, maker)
+        failed, failed_findings = _failed_orders(deployment, maker)
         ids = placed.ids
         later = int(deployment.scalar("SELECT count(*) FROM audit_log WHERE order_id = ANY(%s)", ids) or 0)
         # Rows written by one transaction carry its id as xmin: an audit row committed on its own has another.
@@ -98,7 +105,7 @@ def probe(target: ProbeTarget) -> ProbeResult:
         "failed_at_payment": failed,
         "never_awaited_warnings_in_log": warnings,
     }
-    integrity = charge_findings(placed.created, charges, "with a healthy payments API")
+    integrity = charge_findings(placed.created, charges, "with a healthy payments API") + failed_findings
     if len(ids) < ORDERS and not integrity:
         return inconclusive(BUG, f"only {len(ids)} of {ORDERS} orders succeeded", evidence)
     problems = []
