@@ -50,6 +50,16 @@ def test_shared_forgets_a_result_once_every_member_has_read_it() -> None:
     assert shared.get(target, "a") == 2
 
 
+def test_a_member_asking_again_gets_a_fresh_measurement() -> None:
+    """A borderline re-measurement of one probe measures anew; the others' shared reading is untouched."""
+    calls: list[int] = []
+    shared = Shared(("a", "b"), lambda _: calls.append(1) or len(calls))
+    target = _target()
+    assert shared.get(target, "a") == 1
+    assert shared.get(target, "a") == 2  # "a" again: its own new reading
+    assert shared.get(target, "b") == 1  # "b" still reads the one shared with "a"
+
+
 @pytest.mark.parametrize(
     ("opened", "concurrency", "requests", "expected"),
     [(0, 1, 10, 0.0), (10, 1, 10, 100.0), (3, 3, 3, 0.0), (9, 3, 3, 200.0)],

@@ -302,8 +302,16 @@ class Shared(Generic[T]):
         self._members = frozenset(members)
         self._measure = measure
         self._taken: dict[int, tuple[ProbeTarget, T, set[str]]] = {}
+        self._read: dict[int, tuple[ProbeTarget, set[str]]] = {}  # who has had a reading, per target
 
     def get(self, target: ProbeTarget, member: str) -> T:
+        read = self._read.get(id(target))
+        if read is None or read[0] is not target:
+            read = (target, set())
+            self._read[id(target)] = read
+        if member in read[1]:  # asked again (a borderline re-measurement): a fresh deployment, its own
+            return self._measure(target)
+        read[1].add(member)
         kept = self._taken.get(id(target))
         if kept is None or kept[0] is not target:
             kept = (target, self._measure(target), set())
