@@ -1,4 +1,4 @@
-"""no-input-validation: every malformed order body gets a 4xx, never a 5xx, and writes nothing."""
+"""no-input-validation: every malformed order body gets the contract's 422, never a 5xx, and writes nothing."""
 
 from __future__ import annotations
 
@@ -75,7 +75,7 @@ def probe(target: ProbeTarget) -> ProbeResult:
                     outcomes[name] = type(exc).__name__
         after = _footprint(deployment)
     mishandled = {
-        name: status for name, status in outcomes.items() if not (isinstance(status, int) and 400 <= status < 500)
+        name: status for name, status in outcomes.items() if status != 422  # CONTRACT.md: a bad body is a 422
     }
     wrote = before != after
     evidence = {
@@ -86,5 +86,5 @@ def probe(target: ProbeTarget) -> ProbeResult:
         "after": list(after),
     }
     problems = ["the database changed"] if wrote else []
-    what = f"malformed bodies (of {len(outcomes)}) not answered 4xx"
+    what = f"malformed bodies (of {len(outcomes)}) not answered 422"
     return judge(BUG, len(mishandled), evidence, what=what, problems=problems)
