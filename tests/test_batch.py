@@ -15,9 +15,9 @@ import pytest
 from _browser import Browser, chromium
 from _cohort import ROOT, make_cohort
 from _grading import leftovers, private_tempdir
-from grader.kit.leaks import find_leaks, forbidden
 
 from grader.catalogue import load_catalogue
+from grader.kit.leaks import find_leaks, forbidden
 
 pytestmark = pytest.mark.slow
 GRADE = ["--quick", "--only", "no-input-validation"]  # one cheap probe each: the batch is what is tested

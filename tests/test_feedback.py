@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 from _cohort import ROOT
-from grader.kit.leaks import find_leaks, forbidden
 
 from grader.catalogue import load_catalogue
 from grader.feedback import content, render_html, render_markdown
+from grader.kit.leaks import find_leaks, forbidden
 
 SAMPLE = json.loads((ROOT / "tests" / "data" / "report.json").read_text())
 

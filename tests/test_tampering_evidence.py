@@ -12,8 +12,8 @@ from grader.evidence.pglog import server_log_attempts
 from grader.evidence.tampering import Attempt
 from grader.pipeline import Grade, Options, build_report
 from grader.probes import ProbeResult
-from grader.report.model import Report
 from grader.report import html, markdown
+from grader.report.model import Report
 
 ROLE, DB = "kit_app_0123456789ab", "kit_app_cafe0123"
 

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 from typing import Any, Literal
 
+from grader import kitdata
 from grader.contract._context import ContractContext, ContractFailure, expect, expect_status
 from grader.kitdata import CATEGORIES, OPS_API_KEY, PRODUCTS, REVOKED_API_KEY
 
@@ -424,7 +425,7 @@ async def order_reads_back(ctx: ContractContext) -> None:
 
 @case(severity="major")
 async def seeded_order_reads_back(ctx: ContractContext) -> None:
-    order_id = ctx.rng.randrange(1, 20001)
+    order_id = ctx.rng.choice(kitdata.ORDER_IDS)
     response = await ctx.client.get(f"/orders/{order_id}")
     expect_status(response, 200)
     body = response.json()
@@ -462,7 +463,7 @@ def _converted(ctx: ContractContext, body: dict[str, Any], currency: str) -> dic
 @case(severity="major", integrity=True)
 async def order_total_converts_currency(ctx: ContractContext) -> None:
     """The provider's rate of this deployment (rates differ per deployment: a copied table fails)."""
-    order_id = ctx.rng.randrange(1, 20001)
+    order_id = ctx.rng.choice(kitdata.ORDER_IDS)
     total = int(await ctx.scalar("SELECT total_cents FROM orders WHERE id = %s", order_id))
     rates = await ctx.rates()
     currency = ctx.fresh_currency(rates)
@@ -545,7 +546,7 @@ async def conversion_rounds_half_up(ctx: ContractContext) -> None:
 
 @case(severity="minor")
 async def bad_currency_is_422(ctx: ContractContext) -> None:
-    order_id = ctx.rng.randrange(1, 20001)
+    order_id = ctx.rng.choice(kitdata.ORDER_IDS)
     for currency in ("eur", "EURO", "E1R", "XXX"):
         response = await ctx.client.get(f"/orders/{order_id}", params={"currency": currency})
         expect_status(response, 422)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import httpx
 
+from grader import kitdata
 from grader.probes._base import ProbeResult, ProbeTarget, inconclusive, judge
 from grader.probes._together import LOOP_LAG
 from grader.runner.deploy import Deployment
@@ -51,7 +52,7 @@ def measure(deployment: Deployment) -> ProbeResult:
     for kind, orders in (("few", SMALL), ("many", LARGE)):
         _customer_with_orders(deployment, f"warm-{kind}-orders@example.org", orders)
         _customer_with_orders(deployment, f"{kind}-orders@example.org", orders)
-    with httpx.Client(base_url=deployment.url, timeout=20.0) as client:
+    with httpx.Client(base_url=deployment.url, timeout=kitdata.HTTP_TIMEOUT_S) as client:
         for kind in ("few", "many"):  # the same statements, on other customers
             client.get(f"/customers/warm-{kind}-orders@example.org/orders")
         small_status, small = _statements(deployment, client, "few-orders@example.org")

@@ -6,6 +6,7 @@ import json
 
 import httpx
 
+from grader import kitdata
 from grader.kitdata import API_KEY
 from grader.probes._base import ProbeResult, ProbeTarget, judge
 from grader.runner.deploy import Deployment
@@ -67,7 +68,7 @@ def probe(target: ProbeTarget) -> ProbeResult:
         ]
         before = _footprint(deployment)
         headers = {"X-API-Key": API_KEY, "Content-Type": "application/json"}
-        with httpx.Client(base_url=deployment.url, timeout=20.0) as client:
+        with httpx.Client(base_url=deployment.url, timeout=kitdata.HTTP_TIMEOUT_S) as client:
             for name, raw in corpus(products).items():
                 try:
                     outcomes[name] = client.post("/orders", content=raw, headers=headers).status_code

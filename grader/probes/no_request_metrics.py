@@ -7,6 +7,7 @@ import re
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
+from grader import kitdata
 from grader.probes._base import ProbeResult, ProbeTarget, judge
 
 BUG = "no-request-metrics"
@@ -57,7 +58,7 @@ def _route_counts(text: str) -> tuple[float, bool]:
 
 def probe(target: ProbeTarget) -> ProbeResult:
     evidence: dict[str, object] = {"requests": REQUESTS}
-    with target.deploy() as deployment, httpx.Client(base_url=deployment.url, timeout=20.0) as client:
+    with target.deploy() as deployment, httpx.Client(base_url=deployment.url, timeout=kitdata.HTTP_TIMEOUT_S) as client:
         first = _scrape(client)
         evidence["metrics_status"] = first.status_code
         if first.status_code != 200:

@@ -13,6 +13,7 @@ import time
 
 import httpx
 
+from grader import kitdata
 from grader.kitdata import API_KEY
 from grader.probes._base import ProbeResult, ProbeTarget, inconclusive, judge
 from grader.probes._measure import OrderMaker
@@ -60,7 +61,7 @@ def probe(target: ProbeTarget) -> ProbeResult:
         before = int(deployment.scalar("SELECT coalesce(max(id), 0) FROM orders"))
         deployment.stub.configure(notifications={"latency_ms": SHUTDOWN_DELAY_MS, "fail_first": 1})
         response = httpx.post(
-            f"{deployment.url}/orders", json=maker.body(), headers={"X-API-Key": API_KEY}, timeout=20.0
+            f"{deployment.url}/orders", json=maker.body(), headers={"X-API-Key": API_KEY}, timeout=kitdata.HTTP_TIMEOUT_S
         )
         exit_code = deployment.app.terminate()
         pending = _orders_since(deployment, before)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import httpx
 
+from grader import kitdata
 from grader.probes._base import ProbeResult, ProbeTarget, judge
 from grader.runner.app_process import AppStartError
 
@@ -20,7 +21,7 @@ READS = (42, 43)  # a product read, twice, on different rows
 def probe(target: ProbeTarget) -> ProbeResult:
     answers: list[int | str] = []
     try:
-        with target.deploy(lifespan="off") as deployment, httpx.Client(base_url=deployment.url, timeout=20.0) as client:
+        with target.deploy(lifespan="off") as deployment, httpx.Client(base_url=deployment.url, timeout=kitdata.HTTP_TIMEOUT_S) as client:
             for product_id in READS:
                 try:
                     answers.append(client.get(f"/products/{product_id}").status_code)

@@ -11,6 +11,7 @@ import time
 
 import httpx
 
+from grader import kitdata
 from grader.kitdata import API_KEY
 from grader.probes._base import ProbeResult, ProbeTarget, inconclusive, judge
 
@@ -21,7 +22,7 @@ CLOSE_SETTLE_S = 0.5  # the proxy classifies a close once both sides of the pair
 
 def probe(target: ProbeTarget) -> ProbeResult:
     with target.deploy() as deployment:
-        with httpx.Client(base_url=deployment.url, timeout=20.0) as client:
+        with httpx.Client(base_url=deployment.url, timeout=kitdata.HTTP_TIMEOUT_S) as client:
             for product_id in range(1, 21):
                 client.get(f"/products/{product_id}")
             for product_id in (5001, 5002):
