@@ -46,9 +46,10 @@ test: $(STAMP) lint typecheck
 test-fast: $(STAMP)
 	$(BIN)/pytest -m "not slow"
 
-## ruff's lint rules over the tree
+## ruff's lint rules and its formatter's check over the tree (`make format` applies the formatter)
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 ## ruff's formatter over the tree (settings in pyproject.toml)
 format: $(STAMP)

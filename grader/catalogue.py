@@ -115,7 +115,7 @@ def load_catalogue(path: Path = CATALOGUE_PATH) -> Catalogue:
         if entry := re.match(r"bug\[(\d+)\]\.?", field):  # name the entry by its id, as a reader finds it
             raw = data["bug"][int(entry.group(1))]
             name = raw.get("id") if isinstance(raw, dict) else None
-            field = f"bug {name or '#' + entry.group(1)}: {field[entry.end():] or 'the entry'}"
+            field = f"bug {name or '#' + entry.group(1)}: {field[entry.end() :] or 'the entry'}"
         raise CatalogueError(f"{path}: {field}: {problem}") from None
     for bug in catalogue.bugs:
         if bug.category not in catalogue.categories:
@@ -139,6 +139,4 @@ def _check_scoring(path: Path, catalogue: Catalogue) -> None:
         raise CatalogueError(f"{path}: red_flag entries name unknown bugs: {', '.join(sorted(unknown))}")
     for bug in catalogue.bugs:
         if bug.red_flag != (bug.id in covered):
-            raise CatalogueError(
-                f"{path}: bug {bug.id}: red_flag must be true exactly when a red_flag entry covers it"
-            )
+            raise CatalogueError(f"{path}: bug {bug.id}: red_flag must be true exactly when a red_flag entry covers it")

@@ -19,5 +19,7 @@ HTTP_TIMEOUT_S = 20.0  # a probe's or the contract's client: far beyond any answ
 def in_stock(product_id: int) -> bool:
     """Whether the seed gives this product plenty of stock (orders that must succeed avoid the others)."""
     return product_id % LOW_STOCK_EVERY != 0
+
+
 # GET /rates/{currency} on the payments stub: drawn per deployment (payments_stub.draw_rates), read with
 # `PaymentsStub.rates()`; never a table here.

@@ -23,7 +23,9 @@ GRADER = "# the grader"
 NOT_INSTALLED = "not installed in this kit"
 # `module.name` in the catalogue's prose; these lead words are objects of the app, or "e.g.", not modules
 _DOTTED = re.compile(r"(?<![\w.])([a-z_][a-z0-9_]*)\.[A-Za-z_]")
-OBJECTS = frozenset({"app", "client", "connection", "e", "engine", "loop", "pool", "request", "session"})  # names, not modules
+OBJECTS = frozenset(
+    {"app", "client", "connection", "e", "engine", "loop", "pool", "request", "session"}
+)  # names, not modules
 
 
 def _app_requirements() -> list[str]:

@@ -106,7 +106,7 @@ def test_exercise_has_no_comment_pointing_at_a_bug() -> None:
         (("schema_version = 1", "schema_version = 2"), "schema_version: must be one of 1, not 2"),
         (("threshold = 200\n", "thresold = 200\n"), "bug sync-db-driver: threshold: is required (is 'thresold' a"),
         (('present_when = "above"', 'present_when = "over"'), "bug sync-db-driver: present_when: must be one of"),
-        (('red_flag = true\n', 'red_flag = true\nredflag = 1\n'), "bug sync-db-driver: redflag: unknown field (did"),
+        (("red_flag = true\n", "red_flag = true\nredflag = 1\n"), "bug sync-db-driver: redflag: unknown field (did"),
     ],
     ids=["schema-version", "missing", "choice", "unknown"],
 )

@@ -116,7 +116,8 @@ def test_the_app_sees_only_the_whitelist(work: Path) -> None:
     """In its own root it finds the system directories, its Python and its home; not the checkout's other
     files, not /root's other files, and /proc shows its own processes only."""
     code = (
-        "import json, os; print(json.dumps({'root': sorted(os.listdir('/')), 'project': os.listdir(" + repr(str(ROOT))
+        "import json, os; print(json.dumps({'root': sorted(os.listdir('/')), 'project': os.listdir("
+        + repr(str(ROOT))
         + "), 'pids': [p for p in os.listdir('/proc') if p.isdigit()], 'uid': os.getuid()}))"
     )
     seen = _run(ALL, code, work)

@@ -455,7 +455,11 @@ tell(attempts=attempts)
     work = graded.out.parent
     assert sorted(p.name for p in work.iterdir()) == ["report", "submission"]
     assert sorted(p.name for p in graded.out.iterdir()) == [
-        "junit.xml", "report.html", "report.json", "report.md", "results.json"
+        "junit.xml",
+        "report.html",
+        "report.json",
+        "report.md",
+        "results.json",
     ]
     assert json.loads((graded.out / "report.json").read_text())["schema_version"] == 1
     health = next(c for c in graded.report["contract"]["cases"] if c["name"] == "health_answers_ok")

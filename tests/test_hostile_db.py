@@ -244,4 +244,3 @@ def test_the_baseline_app_tries_nothing(baseline: Graded) -> None:
     """HEALTHY alone: no attempt, no tampering flag (so every case's flag is its own attempt's)."""
     assert baseline.report["tampering"] == []
     assert all(flag["id"] != "tampering" for flag in baseline.report["red_flags"])
-

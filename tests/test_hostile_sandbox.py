@@ -213,4 +213,3 @@ tell(found=found, commands=commands)
             assert "uvicorn" in command or "-c" in command, command  # its own app, nothing of the grader's
             for word in ("pytest", "postgres", "grader.infra", "_confine"):
                 assert word not in command, command
-

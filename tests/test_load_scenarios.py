@@ -83,10 +83,10 @@ def test_faults_become_the_stubs_every_kth_request() -> None:
 @pytest.mark.parametrize(
     ("edit", "expected"),
     [
-        (("model = \"closed\"", "model = \"closd\""), "reads.toml: model: must be one of closed, open"),
+        (('model = "closed"', 'model = "closd"'), "reads.toml: model: must be one of closed, open"),
         (("duration_s = 6", "duraton_s = 6"), "reads.toml: duration_s: is required (is 'duraton_s' a typo of it?)"),
         (("warmup_s = 1", "warmpu_s = 1"), "reads.toml: warmpu_s: unknown field (did you mean 'warmup_s'?)"),
-        (("duration_s = 6", "duration_s = \"6\""), "reads.toml: duration_s: must be a number"),
+        (("duration_s = 6", 'duration_s = "6"'), "reads.toml: duration_s: must be a number"),
         (("warmup_s = 1", "warmup_s = 9"), "reads.toml: warmup_s: must be shorter than duration_s"),
         (("users = 4", "users = 0"), "reads.toml: stages[0].users: must be between 1 and"),
         (("users = 4", "usres = 4"), "reads.toml: stages[0].users: is required (is 'usres' a typo of it?)"),
@@ -95,9 +95,9 @@ def test_faults_become_the_stubs_every_kth_request() -> None:
         (("db_latency_ms = 2", "db_latency_ms = -1"), "reads.toml: faults.db_latency_ms: must be between 0"),
         (("{product_id}", "{product}"), "reads.toml: requests[0].path: unknown placeholder {product}"),
         (("path = ", "paht = "), "reads.toml: requests[0].path: is required (is 'paht' a typo of it?)"),
-        (("name = \"reads\"", "name = \"Reads!\""), "reads.toml: name: must be lower-case"),
+        (('name = "reads"', 'name = "Reads!"'), "reads.toml: name: must be lower-case"),
         (("[[stages]]", "[[stages"), "reads.toml: not valid TOML"),
-        (("description = \"Product pages.\"\n", ""), "reads.toml: description: is required"),
+        (('description = "Product pages."\n', ""), "reads.toml: description: is required"),
     ],
 )
 def test_mistakes_name_the_file_and_field(edit: tuple[str, str], expected: str) -> None:

@@ -87,10 +87,13 @@ def test_many_different_refusals_are_bounded_with_the_rest_counted() -> None:
     assert (attempts[-1].what, attempts[-1].count) == ("19 more refused attempts (see the server log)", 19)
 
 
-FORGED = "".join(
-    f"coroutine 'grader_says_fixed_{i}' was never awaited\nExecuting <Handle forged> took 9.{i} seconds\n"
-    for i in range(18)
-) + "coroutine 'evil\x1b[31m' was never awaited\n"
+FORGED = (
+    "".join(
+        f"coroutine 'grader_says_fixed_{i}' was never awaited\nExecuting <Handle forged> took 9.{i} seconds\n"
+        for i in range(18)
+    )
+    + "coroutine 'evil\x1b[31m' was never awaited\n"
+)
 
 
 def test_the_apps_log_lines_are_quoted_bounded_and_under_app_log() -> None:
@@ -128,7 +131,9 @@ def test_forged_log_lines_change_no_verdict_score_or_red_flag() -> None:
 
 def test_the_renderers_show_the_apps_lines_as_its_own_words() -> None:
     """report.md and report.html quote the app's lines in a section of their own, escaped, saying whose."""
-    report = Report.model_validate(_report(runtime.debug_findings("coroutine '<script>x</script>' was never awaited\n")))
+    report = Report.model_validate(
+        _report(runtime.debug_findings("coroutine '<script>x</script>' was never awaited\n"))
+    )
     page, text = html.render(report), markdown.render(report)
     assert '<section id="app-log"><h2>The app\'s own log</h2>' in page
     assert "<script>x" not in page

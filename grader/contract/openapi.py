@@ -30,7 +30,7 @@ CLOSED_SCHEMAS = (
 )
 ERROR = "Error"
 _ERROR_SCHEMA = {
-    "description": 'FastAPI\'s error shape: `detail` a string, or the list of validation errors for a 422.',
+    "description": "FastAPI's error shape: `detail` a string, or the list of validation errors for a 422.",
     "properties": {"detail": {"anyOf": [{"type": "string"}, {"type": "array"}], "title": "Detail"}},
     "required": ["detail"],
     "title": ERROR,

@@ -51,7 +51,7 @@ def markdown(guide: Mapping[str, Any], *, heading: str = "#") -> list[str]:
         if bug["where"]:
             lines.append(f"  - where: {', '.join('`' + w.replace('`', '') + '`' for w in bug['where'])}")
         for claim in bug["claims"]:
-            lines.append(f"  - NOTES.md says \"{_md(claim['claim'])}\": {claim['measured']} by the measurement")
+            lines.append(f'  - NOTES.md says "{_md(claim["claim"])}": {claim["measured"]} by the measurement')
     lines.append("")
     if guide["failures"]:
         lines += [f"{heading}# Why things failed", "", "The app's own output while each contract case ran, and the"]

@@ -73,8 +73,14 @@ class Recorder:
         lag, self.max_lag_ms = self.max_lag_ms, 0.0
         return {
             "buckets": [
-                {"s": s, "name": name, "warmup": warmup, "hdr": _hdr.encode(b.histogram),
-                 "statuses": dict(b.statuses), "errors": b.errors}
+                {
+                    "s": s,
+                    "name": name,
+                    "warmup": warmup,
+                    "hdr": _hdr.encode(b.histogram),
+                    "statuses": dict(b.statuses),
+                    "errors": b.errors,
+                }
                 for (s, name, warmup), b in buckets.items()
             ],
             "schedule": dict(schedule),

@@ -196,9 +196,7 @@ def run_load(
     say(f"    {len(scenarios)} scenarios: {', '.join(s.name for s in scenarios)}")
     candidate = run_all(target, scenarios, options, say, "candidate")
     reference, provenance = reference_runs(infra, scenarios, options, say)
-    entries = [
-        compare(s, candidate[s.name], reference.get(s.name) if reference else None) for s in scenarios
-    ]
+    entries = [compare(s, candidate[s.name], reference.get(s.name) if reference else None) for s in scenarios]
     app_cpus, generator_cpus = _cpus.plan()
     section = {
         "status": "ran",

@@ -107,9 +107,7 @@ def measured(
             results.append(run())
         except Exception as exc:  # one failed re-measurement is a reading, not the end of the grade
             failed = f"the re-measurement failed: {exc}"
-            results.append(
-                dataclasses.replace(first, verdict="inconclusive", value=None, message=failed, evidence={})
-            )
+            results.append(dataclasses.replace(first, verdict="inconclusive", value=None, message=failed, evidence={}))
         durations.append(time.monotonic() - started)
     readings = [_reading(r, s) for r, s in zip(results, durations, strict=True)]
     verdict = _decided([r.verdict for r in results]) or _plurality([r.verdict for r in results])

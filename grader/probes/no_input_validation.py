@@ -76,7 +76,9 @@ def probe(target: ProbeTarget) -> ProbeResult:
                     outcomes[name] = type(exc).__name__
         after = _footprint(deployment)
     mishandled = {
-        name: status for name, status in outcomes.items() if status != 422  # CONTRACT.md: a bad body is a 422
+        name: status
+        for name, status in outcomes.items()
+        if status != 422  # CONTRACT.md: a bad body is a 422
     }
     wrote = before != after
     evidence = {

@@ -61,7 +61,10 @@ def probe(target: ProbeTarget) -> ProbeResult:
         before = int(deployment.scalar("SELECT coalesce(max(id), 0) FROM orders"))
         deployment.stub.configure(notifications={"latency_ms": SHUTDOWN_DELAY_MS, "fail_first": 1})
         response = httpx.post(
-            f"{deployment.url}/orders", json=maker.body(), headers={"X-API-Key": API_KEY}, timeout=kitdata.HTTP_TIMEOUT_S
+            f"{deployment.url}/orders",
+            json=maker.body(),
+            headers={"X-API-Key": API_KEY},
+            timeout=kitdata.HTTP_TIMEOUT_S,
         )
         exit_code = deployment.app.terminate()
         pending = _orders_since(deployment, before)

@@ -21,7 +21,10 @@ READS = (42, 43)  # a product read, twice, on different rows
 def probe(target: ProbeTarget) -> ProbeResult:
     answers: list[int | str] = []
     try:
-        with target.deploy(lifespan="off") as deployment, httpx.Client(base_url=deployment.url, timeout=kitdata.HTTP_TIMEOUT_S) as client:
+        with (
+            target.deploy(lifespan="off") as deployment,
+            httpx.Client(base_url=deployment.url, timeout=kitdata.HTTP_TIMEOUT_S) as client,
+        ):
             for product_id in READS:
                 try:
                     answers.append(client.get(f"/products/{product_id}").status_code)

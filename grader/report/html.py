@@ -113,7 +113,7 @@ def _scorecard(report: Mapping[str, Any]) -> str:
     elif partial := score.get("partial"):
         html += (
             f'<p class="note">partial: {len(partial.get("not_probed", []))} bugs not probed '
-            f'({esc(str(partial.get("because", "")))})</p>'
+            f"({esc(str(partial.get('because', '')))})</p>"
         )
     html += _contract_cost(score, card.get("contract") or {}) + "</div>"
     rows = []
@@ -382,9 +382,7 @@ def _generator(scenario: LoadScenario) -> str:
 
 
 def _phases(phases: list[Phase]) -> str:
-    rows = [
-        [esc(p.name), page.badge(p.status, p.status), fig.score(p.seconds), esc(p.error or "")] for p in phases
-    ]
+    rows = [[esc(p.name), page.badge(p.status, p.status), fig.score(p.seconds), esc(p.error or "")] for p in phases]
     table = page.table(["phase", "status", "seconds", "error"], rows, frozenset({2}))
     return f'<section id="phases"><h2>Phases</h2>{table}</section>'
 

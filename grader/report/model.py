@@ -386,7 +386,6 @@ _EXPECTED = (
 )
 
 
-
 if __name__ == "__main__":  # `make schema`: regenerate the published JSON Schema
     SCHEMA_PATH.write_text(schema_text())
     print(SCHEMA_PATH)

@@ -129,9 +129,10 @@ def _raw(print_: Fingerprint, slices: np.ndarray) -> np.ndarray:
     """Slices of the filtered code mapped back onto the submission's own text."""
     if len(print_.offsets) == 0 or slices.size == 0:
         return slices
-    mapped: np.ndarray = slices + print_.offsets[:, 1][
-        np.clip(np.searchsorted(print_.offsets[:, 0], slices), 0, print_.offsets.shape[0] - 1)
-    ]
+    mapped: np.ndarray = (
+        slices
+        + print_.offsets[:, 1][np.clip(np.searchsorted(print_.offsets[:, 0], slices), 0, print_.offsets.shape[0] - 1)]
+    )
     return mapped
 
 

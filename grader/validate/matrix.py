@@ -260,9 +260,10 @@ def render(columns: list[Column], bug_ids: list[str]) -> str:
         lines.append("skip: not run (budget), not a failure")
     lines.append("ex = exercise (all P expected), sol = solution (all F), mN = the mutant of bug row N (only N is P)")
     if any("@" in c.name for c in columns):
-        lines.append("mNxx = a variant of mN, the same bug put back in one more place: " + ", ".join(
-            f"{labels[c.name]} = {c.name}" for c in columns if "@" in c.name
-        ))
+        lines.append(
+            "mNxx = a variant of mN, the same bug put back in one more place: "
+            + ", ".join(f"{labels[c.name]} = {c.name}" for c in columns if "@" in c.name)
+        )
     if alts:
         named = ", ".join(f"a{n} = {name}" for n, name in enumerate(alts, start=1))
         lines.append(f"aN = an alternative correct submission (all F): {named}")

@@ -31,8 +31,7 @@ VARIANTS = (
             Edit(
                 "app/security.py",
                 _VERIFIED,
-                _VERIFIED
-                + "    if _FAILURES.get(prefix, 0) >= 5:  # brute force: refuse without paying for the hash\n"
+                _VERIFIED + "    if _FAILURES.get(prefix, 0) >= 5:  # brute force: refuse without paying for the hash\n"
                 "        raise _unauthorized()\n",
             ),
             Edit(
