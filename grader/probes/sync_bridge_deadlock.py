@@ -43,6 +43,12 @@ def measure(deployment: Deployment) -> ProbeResult:
         "convert_ms": dict(zip(currencies, (round(ms, 1) for ms in calls.latencies_ms), strict=False)),
         "health_ms": summary(lag.latencies_ms),
     }
+    refused = sorted(str(status) for status in calls.statuses if 400 <= status < 500)
+    if refused:
+        # The payments API serves these currencies: an app refusing them never looks the rate up (a copied
+        # table, say). That removes the bridge with the feature; it does not make the lookup async.
+        problem = f"answered {', '.join(refused)} for currencies the payments API serves: the rate is never looked up"
+        return judge(BUG, max(calls.latencies_ms), evidence, what="slowest conversion", problems=[problem])
     if calls.ok(200) < len(currencies):
         return inconclusive(BUG, f"only {calls.ok(200)} of {len(currencies)} conversions answered 200", evidence)
     what = f"slowest first conversion, GET /orders/{{id}}?currency={slowest}"
