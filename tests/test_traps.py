@@ -18,7 +18,7 @@ from grader.evidence.static import foreign_imports
 from grader.kit import leaks as _leaks
 from grader.kit._layout import kit_files
 from grader.proof import traps
-from grader.validate.matrix import Column, expectations, plan
+from grader.validate.matrix import Column, expectations, plan, render
 
 BUG_IDS = list(load_catalogue().ids)
 NAMES = traps.names()
@@ -165,3 +165,15 @@ def test_solution_lines_copied_into_traps_stay_forbidden_in_the_kit() -> None:
     for name in ("sync-history", "no-retry"):
         assert line in (traps.TRAPS_DIR / name / "app" / "main.py").read_text()
     assert _leaks.normalize(line) in _leaks.forbidden(ROOT).lines
+
+
+def test_a_known_gap_is_accepted_and_listed_not_hidden() -> None:
+    """A recorded gap lets the grader's verdict through, marks it `~` and names it; any other verdict still fails."""
+    bugs = list(BUG_IDS)
+    column = Column("trap-x", dict.fromkeys(bugs, "fixed"), gaps={"n-plus-one": ("inconclusive", "cannot be seen")})
+    column.verdicts = dict(column.expected) | {"n-plus-one": "inconclusive"}
+    assert column.mismatches == []
+    assert column.known_gaps == ["n-plus-one"]
+    assert "trap-x n-plus-one: graded inconclusive, expert fixed: cannot be seen" in render([column], bugs)
+    column.verdicts["n-plus-one"] = "present"
+    assert column.mismatches == ["n-plus-one"]

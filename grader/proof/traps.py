@@ -60,6 +60,14 @@ class BugExpectation(_Strict):
     reason: str = Field(min_length=10)
 
 
+class Gap(_Strict):
+    """Where today's grader is known to measure otherwise than the expert's verdict, and why: validate accepts
+    `grader` for this bug and lists the gap, so the matrix says what the grader cannot yet see."""
+
+    grader: Literal["fixed", "present", "inconclusive"]
+    reason: str = Field(min_length=10)
+
+
 class ContractExpectation(_Strict):
     passes: bool
     reason: str = Field(min_length=10)
@@ -76,6 +84,7 @@ class Expected(_Strict):
     contract: ContractExpectation
     bugs: dict[str, BugExpectation]
     halves: dict[str, dict[str, Verdict]]
+    gaps: dict[str, Gap] = {}  # by catalogue id: known limits of the grader on this trap
 
 
 @dataclass(frozen=True)
@@ -150,13 +159,15 @@ def _verdict(expected: Expected, bug: str) -> str:
     return expected.bugs[bug].verdict
 
 
-def _disagreement(expected: Expected, bug_ids: tuple[str, ...]) -> str | None:
+def _disagreement(expected: Expected, bug_ids: tuple[str, ...]) -> str | None:  # noqa: PLR0911 - a check a line
     """What in `expected` does not fit the catalogue or itself, or None."""
     split = {old for old, _ in SPLIT_IDS}
     if missing := [bug for bug in bug_ids if bug not in expected.bugs and bug not in SPLIT_IDS.values()]:
         return f"bugs: no verdict for {', '.join(missing)}"
     if unknown := sorted(set(expected.bugs) - set(bug_ids) - split):
         return f"bugs: not in the catalogue: {', '.join(unknown)}"
+    if unknown_gaps := sorted(set(expected.gaps) - set(bug_ids)):
+        return f"gaps: not in the catalogue: {', '.join(unknown_gaps)}"
     if sorted(expected.halves) != sorted(HALVES):
         return f"halves: expected a table for each of {', '.join(HALVES)}, got {', '.join(expected.halves) or 'none'}"
     for bug, halves in expected.halves.items():

@@ -73,6 +73,8 @@ class Column:
     contract_passes: bool = True  # a trap may be expected to fail the contract
     integrity: bool | None = None  # a trap's: whether it reports only work it did (None: not checked)
     integrity_findings: list[str] = field(default_factory=list)
+    # a trap's known gaps: bug -> (the verdict today's grader gives, why it differs from the expert's)
+    gaps: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     @property
     def kind(self) -> str:
@@ -86,7 +88,18 @@ class Column:
     def mismatches(self) -> list[str]:
         if self.skipped:
             return []
-        return [bug for bug, want in self.expected.items() if self.verdicts.get(bug) != want]
+        return [
+            bug
+            for bug, want in self.expected.items()
+            if self.verdicts.get(bug) != want and self.verdicts.get(bug) != self.gaps.get(bug, ("", ""))[0]
+        ]
+
+    @property
+    def known_gaps(self) -> list[str]:
+        """The bugs graded as a recorded gap says (accepted, listed), not as the expert's verdict."""
+        if self.skipped:
+            return []
+        return [bug for bug, (grader, _) in self.gaps.items() if self.verdicts.get(bug) == grader != self.expected[bug]]
 
     @property
     def problems(self) -> list[str]:
@@ -147,7 +160,10 @@ def _column(name: str, expected: dict[str, str], bug_ids: list[str], repeat: int
     if not traps.is_column(name):
         return Column(name, expected, repeat=repeat)
     trap = traps.for_column(name, bug_ids).expected
-    return Column(name, expected, repeat=repeat, contract_passes=trap.contract.passes, integrity=trap.integrity)
+    gaps = {bug: (str(gap.grader), gap.reason) for bug, gap in trap.gaps.items()}
+    return Column(
+        name, expected, repeat=repeat, contract_passes=trap.contract.passes, integrity=trap.integrity, gaps=gaps
+    )
 
 
 def run_plan(
@@ -249,13 +265,20 @@ def render(columns: list[Column], bug_ids: list[str]) -> str:
         cells = []
         for column in columns:
             cell = CELL.get(column.verdicts.get(bug, ""), "-")
-            cells.append(f"{cell + ('!' if bug in column.mismatches else ''):>7}")
+            mark = "!" if bug in column.mismatches else "~" if bug in column.known_gaps else ""
+            cells.append(f"{cell + mark:>7}")
         lines.append(f"{row:>3}  {bug:<{width - 5}}" + "".join(cells))
     contracts = (c.contract_text + ("!" if c.contract_mismatch and not c.error else "") for c in columns)
     lines.append(f"{'':>3}  {'contract':<{width - 5}}" + "".join(f"{text:>7}" for text in contracts))
     lines.append(f"{'':>3}  {'seconds':<{width - 5}}" + "".join(f"{c.seconds:>7.0f}" for c in columns))
     lines.append("")
     lines.append("P present, F fixed, ? inconclusive, - not graded; ! differs from the expectation")
+    if gapped := [(c, bug) for c in columns for bug in c.known_gaps]:
+        lines.append("~ a known gap of the grader, recorded in the trap's expected.toml (the expert says otherwise):")
+        lines += [
+            f"    {c.name} {bug}: graded {c.gaps[bug][0]}, expert {c.expected[bug]}: {c.gaps[bug][1]}"
+            for c, bug in gapped
+        ]
     if any(c.skipped for c in columns):
         lines.append("skip: not run (budget), not a failure")
     lines.append("ex = exercise (all P expected), sol = solution (all F), mN = the mutant of bug row N (only N is P)")
@@ -387,7 +410,7 @@ def main(argv: list[str]) -> int:
 
 def _shown(column: Column) -> dict[str, Any]:
     """A column for matrix.json: the load section stays in the grade's own report."""
-    shown = asdict(column) | {"mismatches": column.mismatches}
+    shown = asdict(column) | {"mismatches": column.mismatches, "known_gaps": column.known_gaps}
     del shown["load"]
     return shown
 

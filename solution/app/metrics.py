@@ -28,13 +28,12 @@ class Metrics:
 
     def __post_init__(self) -> None:
         self.duration = Histogram(
-            "http_request_duration_seconds",
-            "HTTP request duration in seconds.",
-            LABELS,
-            registry=self.registry,
-            buckets=BUCKETS,
+            "http_request_duration_seconds", "HTTP request duration in seconds.",
+            LABELS, registry=self.registry, buckets=BUCKETS,
         )
-        self.requests = Counter("http_requests_total", "HTTP requests handled.", LABELS, registry=self.registry)
+        self.requests = Counter(
+            "http_requests_total", "HTTP requests handled.", LABELS, registry=self.registry
+        )
 
 
 class MetricsMiddleware:

@@ -97,8 +97,12 @@ class Notifier:
         ):
             with attempt:
                 # A slow receiver gets longer than a charge would: nobody is waiting on this call.
-                response = await self._http.post("/notifications", json=body, timeout=settings.notify_timeout_s)
+                response = await self._http.post(
+                    "/notifications", json=body, timeout=settings.notify_timeout_s
+                )
                 if response.status_code >= 500 or response.status_code in (408, 429):
                     raise _RetryableStatus(f"notifications endpoint answered {response.status_code}")
                 if response.status_code >= 400:
-                    log.error("notification of order %s rejected: %s", notification.order_id, response.status_code)
+                    log.error(
+                        "notification of order %s rejected: %s", notification.order_id, response.status_code
+                    )

@@ -48,7 +48,9 @@ async def place_order(
         items: list[OrderItemPublic] = []
         for item in wanted:
             price = await _take_stock(session, item.product_id, item.quantity)
-            items.append(OrderItemPublic(product_id=item.product_id, quantity=item.quantity, unit_price_cents=price))
+            items.append(
+                OrderItemPublic(product_id=item.product_id, quantity=item.quantity, unit_price_cents=price)
+            )
         total_cents = sum(item.quantity * item.unit_price_cents for item in items)
         order_id, created_at = (
             await session.execute(
@@ -57,10 +59,14 @@ async def place_order(
                 .returning(Order.id, Order.created_at)
             )
         ).one()
-        await session.execute(insert(OrderItem), [{"order_id": order_id, **item.model_dump()} for item in items])
+        await session.execute(
+            insert(OrderItem), [{"order_id": order_id, **item.model_dump()} for item in items]
+        )
         # Last before commit, so a charge is rarely followed by a failure; the key is fresh per order
         # and reused by every retry of this charge.
-        payment_id = await payments.charge(total_cents, body.customer_email, idempotency_key=str(uuid.uuid4()))
+        payment_id = await payments.charge(
+            total_cents, body.customer_email, idempotency_key=str(uuid.uuid4())
+        )
         await session.execute(
             update(Order).where(Order.id == order_id).values(payment_id=payment_id),
             execution_options=_NO_SYNC,
@@ -73,14 +79,8 @@ async def place_order(
             )
         )
     return OrderPublic(
-        id=order_id,
-        customer_email=body.customer_email,
-        status="paid",
-        currency="USD",
-        total_cents=total_cents,
-        payment_id=payment_id,
-        created_at=created_at,
-        items=items,
+        id=order_id, customer_email=body.customer_email, status="paid", currency="USD",
+        total_cents=total_cents, payment_id=payment_id, created_at=created_at, items=items,
     )
 
 
@@ -93,9 +93,7 @@ async def _customer_id(session: AsyncSession, email: str) -> int:
     customer_id = await session.scalar(_CUSTOMER_ID, {"email": email})
     if customer_id is None:
         customer_id = await session.scalar(
-            pg_insert(Customer)
-            .values(email=email)
-            .on_conflict_do_nothing(index_elements=[Customer.email])
+            pg_insert(Customer).values(email=email).on_conflict_do_nothing(index_elements=[Customer.email])
             .returning(Customer.id)
         )
     if customer_id is None:  # a concurrent order created this customer first; it is committed now

@@ -82,12 +82,7 @@ async def verify_api_key(
     # ~70 ms of CPU: in a worker thread (hashlib releases the GIL), capped by `limiter` so hashing
     # never takes every core away from the event loop.
     digest = await anyio.to_thread.run_sync(
-        hashlib.pbkdf2_hmac,
-        "sha256",
-        presented.encode(),
-        row.salt,
-        row.iterations,
-        len(row.hash),
+        hashlib.pbkdf2_hmac, "sha256", presented.encode(), row.salt, row.iterations, len(row.hash),
         limiter=limiter,
     )
     if not hmac.compare_digest(digest, row.hash):

@@ -31,7 +31,8 @@ VARIANTS = (
             Edit(
                 "app/security.py",
                 _VERIFIED,
-                _VERIFIED + "    if _FAILURES.get(prefix, 0) >= 5:  # brute force: refuse without paying for the hash\n"
+                _VERIFIED
+                + "    if _FAILURES.get(prefix, 0) >= 5:  # brute force: refuse without paying for the hash\n"
                 "        raise _unauthorized()\n",
             ),
             Edit(

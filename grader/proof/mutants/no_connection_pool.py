@@ -30,11 +30,11 @@ VARIANTS = (
         (
             Edit(
                 "app/routes/customers.py",
-                """@router.get("/{email}/orders")
+                '''@router.get("/{email}/orders")
 async def customer_orders(email: str, session: ReadSessionDep) -> CustomerOrdersPublic:
     return CustomerOrdersPublic(customer_email=email, orders=await load_customer_orders(session, email))
-""",
-                """@router.get("/{email}/orders")
+''',
+                '''@router.get("/{email}/orders")
 async def customer_orders(email: str, request: Request) -> CustomerOrdersPublic:
     settings = request.app.state.resources.settings
     engine = create_async_engine(settings.async_database_url, poolclass=NullPool)
@@ -43,7 +43,7 @@ async def customer_orders(email: str, request: Request) -> CustomerOrdersPublic:
             return CustomerOrdersPublic(customer_email=email, orders=await load_customer_orders(session, email))
     finally:
         await engine.dispose()
-""",
+''',
             ),
             Edit(
                 "app/routes/customers.py",

@@ -17,8 +17,8 @@ MUTANT = Mutant(
         ),
         Edit(
             "app/routes/orders.py",
-            '_CENT = Decimal("0.01")\n',
-            '_CENT = Decimal("0.01")\n_SENDING: set[asyncio.Task[None]] = set()\n',
+            "_CENT = Decimal(\"0.01\")\n",
+            "_CENT = Decimal(\"0.01\")\n_SENDING: set[asyncio.Task[None]] = set()\n",
         ),
         Edit(
             "app/routes/orders.py",

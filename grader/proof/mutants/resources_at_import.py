@@ -27,11 +27,11 @@ MUTANT = Mutant(
             "async def get_read_connection(request: Request) -> AsyncIterator[AsyncConnection]:\n"
             "    async with _resources(request).read_engine.connect() as connection:\n",
             "_URL = Settings(\n"
-            '    database_url=os.environ.get("DATABASE_URL", "postgresql://localhost/shop"),\n'
-            '    payments_url=os.environ.get("PAYMENTS_URL", "http://localhost"),\n'
+            "    database_url=os.environ.get(\"DATABASE_URL\", \"postgresql://localhost/shop\"),\n"
+            "    payments_url=os.environ.get(\"PAYMENTS_URL\", \"http://localhost\"),\n"
             ").async_database_url\n"
             "IMPORT_ENGINE = create_async_engine(_URL, pool_size=5)\n"
-            '_IMPORT_READS = IMPORT_ENGINE.execution_options(isolation_level="AUTOCOMMIT")\n\n\n'
+            "_IMPORT_READS = IMPORT_ENGINE.execution_options(isolation_level=\"AUTOCOMMIT\")\n\n\n"
             "async def get_read_connection(request: Request) -> AsyncIterator[AsyncConnection]:\n"
             "    async with _IMPORT_READS.connect() as connection:\n",
         ),

@@ -72,10 +72,10 @@ async def _driver(connection: Any) -> Any:
     ),
 )
 
-_HISTORY_BEFORE = """@router.get("/{email}/orders")
+_HISTORY_BEFORE = '''@router.get("/{email}/orders")
 async def customer_orders(email: str, session: ReadSessionDep) -> CustomerOrdersPublic:
     return CustomerOrdersPublic(customer_email=email, orders=await load_customer_orders(session, email))
-"""
+'''
 
 VARIANTS = (
     Mutant(
@@ -86,7 +86,7 @@ VARIANTS = (
             Edit(
                 "app/routes/customers.py",
                 _HISTORY_BEFORE,
-                """@router.get("/{email}/orders")
+                '''@router.get("/{email}/orders")
 async def customer_orders(email: str, request: Request) -> CustomerOrdersPublic:
     with Session(request.app.state.sync_engine) as session:
         customer_id = session.scalar(_CUSTOMER_ID, {"email": email})
@@ -96,7 +96,7 @@ async def customer_orders(email: str, request: Request) -> CustomerOrdersPublic:
         return CustomerOrdersPublic(
             customer_email=email, orders=[OrderPublic.from_order(order, email) for order in orders]
         )
-""",
+''',
             ),
             Edit(
                 "app/routes/customers.py",

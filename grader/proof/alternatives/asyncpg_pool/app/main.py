@@ -91,7 +91,9 @@ async def list_products(
 
 
 @app.post("/orders", status_code=201, response_model_exclude_none=True)
-async def create_order(body: NewOrder, svc: Svc, x_api_key: Annotated[str | None, Header()] = None) -> Order:
+async def create_order(
+    body: NewOrder, svc: Svc, x_api_key: Annotated[str | None, Header()] = None
+) -> Order:
     key_name = await check_key(svc.pool, x_api_key)
     created = await store.place(svc.pool, svc.gateway, body, key_name)
     svc.confirmations.send(created.id, created.customer_email, created.total_cents)

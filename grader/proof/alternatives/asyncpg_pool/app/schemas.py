@@ -66,14 +66,8 @@ class Order(BaseModel):
     @classmethod
     def from_row(cls, row: Any, email: str, items: list[Item]) -> Order:
         return cls(
-            id=row["id"],
-            customer_email=email,
-            status=row["status"],
-            currency=row["currency"],
-            total_cents=row["total_cents"],
-            payment_id=row["payment_id"],
-            created_at=row["created_at"],
-            items=items,
+            id=row["id"], customer_email=email, status=row["status"], currency=row["currency"],
+            total_cents=row["total_cents"], payment_id=row["payment_id"], created_at=row["created_at"], items=items,
         )
 
 

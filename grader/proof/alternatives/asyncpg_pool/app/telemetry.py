@@ -14,7 +14,9 @@ Next = Callable[[Request], Awaitable[Response]]
 
 def instrument(app: FastAPI) -> None:
     registry = CollectorRegistry()
-    latency = Histogram("api_request_seconds", "Request latency.", ["method", "template", "code"], registry=registry)
+    latency = Histogram(
+        "api_request_seconds", "Request latency.", ["method", "template", "code"], registry=registry
+    )
     served = Counter("api_requests", "Requests served.", ["method", "template", "code"], registry=registry)
 
     def template(request: Request) -> str:

@@ -107,12 +107,6 @@ async def create(pool: Pool, payments: PaymentsApi, new: OrderIn, key_name: str)
             (created["id"], Jsonb({"api_key": key_name, "total_cents": total, "payment_id": payment_id})),
         )
     return OrderOut(
-        id=created["id"],
-        customer_email=email,
-        status="paid",
-        currency="USD",
-        total_cents=total,
-        payment_id=payment_id,
-        created_at=created["created_at"],
-        items=lines,
+        id=created["id"], customer_email=email, status="paid", currency="USD", total_cents=total,
+        payment_id=payment_id, created_at=created["created_at"], items=lines,
     )

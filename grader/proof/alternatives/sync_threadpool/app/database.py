@@ -22,7 +22,9 @@ class Database:
     def __init__(self, dsn: str, size: int, wait_s: float) -> None:
         # minconn = maxconn: psycopg2 closes a returned connection once `minconn` are idle, so anything
         # lower would reconnect under load. The connections are opened here, at startup.
-        self._pool = ThreadedConnectionPool(size, size, dsn, connect_timeout=5, options="-c statement_timeout=10000")
+        self._pool = ThreadedConnectionPool(
+            size, size, dsn, connect_timeout=5, options="-c statement_timeout=10000"
+        )
         self._free = threading.BoundedSemaphore(size)  # the pool raises when empty; this makes callers queue
         self._wait_s = wait_s
 

@@ -106,13 +106,8 @@ def authorised(rt: Rt, x_api_key: Annotated[str | None, Header()] = None) -> str
 def _order_json(order: dict[str, Any], email: str, items: list[dict[str, Any]]) -> dict[str, Any]:
     created: datetime = order["created_at"]
     return {
-        "id": order["id"],
-        "customer_email": email,
-        "status": order["status"],
-        "currency": order["currency"],
-        "total_cents": order["total_cents"],
-        "payment_id": order["payment_id"],
-        "created_at": created.isoformat(),
+        "id": order["id"], "customer_email": email, "status": order["status"], "currency": order["currency"],
+        "total_cents": order["total_cents"], "payment_id": order["payment_id"], "created_at": created.isoformat(),
         "items": [{k: i[k] for k in ("product_id", "quantity", "unit_price_cents")} for i in items],
     }
 
@@ -177,7 +172,9 @@ def _take(cur: Cursor, product_id: int, quantity: int) -> int:
 def create_order(body: OrderRequest, rt: Rt, key_name: Annotated[str, Depends(authorised)]) -> dict[str, Any]:
     email = str(body.customer_email)
     with rt.db.transaction() as cur:
-        cur.execute("INSERT INTO customers (email) VALUES (%s) ON CONFLICT (email) DO NOTHING RETURNING id", (email,))
+        cur.execute(
+            "INSERT INTO customers (email) VALUES (%s) ON CONFLICT (email) DO NOTHING RETURNING id", (email,)
+        )
         created = cur.fetchone()
         if created is None:
             cur.execute("SELECT id FROM customers WHERE email = %s", (email,))
