@@ -185,6 +185,7 @@ held = []
 
 
 refused = []
+first = threading.Lock()
 
 
 def hoard():
@@ -192,9 +193,10 @@ def hoard():
         try:
             held.append(_psycopg2.connect(_os.environ["DATABASE_URL"], connect_timeout=5))
         except Exception as exc:
-            refused.append(exc)
-            if len(refused) == 1:
-                tell(held=len(held), first_refusal=str(exc).strip().splitlines()[-1])
+            with first:
+                refused.append(exc)
+                if len(refused) == 1:
+                    tell(held=len(held), first_refusal=str(exc).strip().splitlines()[-1])
 
 
 # 20 threads of 100 connections each, all at once: a pool of 2,000 opening as fast as the server lets it
