@@ -69,7 +69,8 @@ class ProbeResult:
     message: str
     evidence: dict[str, Any] = field(default_factory=dict)
     # Work the service reported but did not do (a 201 with no charge at the provider, stale stock): each a
-    # one-line finding. Any makes the verdict `present` and is an integrity red flag in the scorecard.
+    # one-line finding: an integrity red flag in the scorecard, and `present` for the entries it decides
+    # (grader/probes/_borderline.py: DECIDED_BY_INTEGRITY).
     integrity: list[str] = field(default_factory=list)
 
 

@@ -69,13 +69,20 @@ def _reading(result: ProbeResult, seconds: float) -> dict[str, Any]:
     return {"value": result.value, "verdict": result.verdict, "seconds": round(seconds, 1), "message": result.message}
 
 
+# The entries whose question a made-up charge answers: an order "paid" while the provider hung or failed is
+# the timeout or the retry faked. Elsewhere (the audit row, the notification, ...) the finding is reported and
+# raises the integrity red flag, but the entry keeps the verdict its own measurement gives.
+DECIDED_BY_INTEGRITY = frozenset({"no-upstream-timeout", "no-upstream-retry"})
+
+
 def _with_integrity(result: ProbeResult, findings: list[str]) -> ProbeResult:
     if not findings:
         return result
     message = result.message
     if result.verdict != "present" or not all(f in message for f in findings):
         message += "; reports work it did not do: " + "; ".join(findings)
-    return dataclasses.replace(result, verdict="present", integrity=findings, message=message)
+    verdict = "present" if result.bug_id in DECIDED_BY_INTEGRITY else result.verdict
+    return dataclasses.replace(result, verdict=verdict, integrity=findings, message=message)
 
 
 def measured(
