@@ -13,6 +13,8 @@ from grader.contract._schema import violations
 from grader.kitdata import API_KEY
 from grader.runner.deploy import Deployment
 
+COMMON_CURRENCIES = ("EUR", "GBP", "JPY", "CHF", "CAD", "AUD")
+
 
 class ContractFailure(AssertionError):
     """A case's expectation did not hold; the message says what was expected and what came.
@@ -78,7 +80,10 @@ class ContractContext:
     def fresh_currency(self, rates: dict[str, str]) -> str:
         """A currency of the stub's table that no case on this deployment asked for yet (none is cached)."""
         seen: set[str] = self.state.setdefault("currencies_seen", set())
-        currency = self.rng.choice(sorted(set(rates) - seen - {"USD"}))
+        # The currencies a copied table would hold come first: a stale or invented rate for one of them shows
+        # as a wrong rate (the service reporting a conversion it did not do), not as a refused currency.
+        common = sorted(set(COMMON_CURRENCIES) & set(rates) - seen)
+        currency = self.rng.choice(common or sorted(set(rates) - seen - {"USD"}))
         seen.add(currency)
         return currency
 
