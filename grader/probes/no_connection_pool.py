@@ -9,7 +9,7 @@ opened before its first request, and holds when quiet after the tour, must stay 
 from __future__ import annotations
 
 from grader.probes._base import ProbeResult, ProbeTarget, inconclusive, judge
-from grader.probes._error_paths import tour_for
+from grader.probes._error_paths import Tour, tour_for
 
 BUG = "no-connection-pool"
 METRIC = "connections_per_100_requests"
@@ -31,8 +31,10 @@ def probe(target: ProbeTarget) -> ProbeResult:
     failed = [name for name in failed if not name.startswith("client disconnect")]
     if failed:
         return inconclusive(BUG, f"too few requests succeeded on {', '.join(failed)}", evidence)
-    worst = max(tour.paths, key=lambda path: path.new_per_100)
+    rates = _beyond_replacements(tour)
+    worst = max(tour.paths, key=lambda path: rates[path.name])
     evidence["worst_path"] = worst.name
+    evidence["new_per_100_beyond_leak_replacements"] = {name: round(rate, 1) for name, rate in rates.items()}
     problems = []
     held = max(tour.startup_opened, tour.startup_open, tour.idle_open)
     if held > SANE_POOL_MAX:
@@ -41,6 +43,19 @@ def probe(target: ProbeTarget) -> ProbeResult:
             f"{tour.idle_open} when quiet (more than any sane pool: > {SANE_POOL_MAX})"
         )
     paths = len(tour.paths)
-    where = f"on {worst.name} (worst of {paths} paths)" if worst.new_per_100 else f"on any of {paths} paths"
+    where = f"on {worst.name} (worst of {paths} paths)" if rates[worst.name] else f"on any of {paths} paths"
     what = f"new database connections per 100 requests {where}"
-    return judge(BUG, worst.new_per_100, evidence, what=what, problems=problems)
+    return judge(BUG, rates[worst.name], evidence, what=what, problems=problems)
+
+
+def _beyond_replacements(tour: Tour) -> dict[str, float]:
+    """Each path's new connections per 100 requests, less those replacing connections earlier paths leaked:
+    a pool refills what a leak took (that is connection-leak-on-error's finding, not a missing pool)."""
+    rates, leaked, replaced = {}, 0, 0
+    for path in tour.paths:  # in the order the tour took them
+        extra = round(path.new_per_100 * max(path.requests, 1) / 100)
+        replacing = min(extra, leaked - replaced)
+        replaced += replacing
+        rates[path.name] = (extra - replacing) * 100 / max(path.requests, 1)
+        leaked += path.leaked
+    return rates
