@@ -455,6 +455,10 @@ tell(attempts=attempts)
     work = graded.out.parent
     assert sorted(p.name for p in work.iterdir()) == ["report", "submission"]
     assert sorted(p.name for p in graded.out.iterdir()) == [
+        "code",  # the submission's Python files as graded, for similarity across a cohort
+        "feedback.html",
+        "feedback.md",
+        "guide.md",
         "junit.xml",
         "report.html",
         "report.json",
@@ -476,7 +480,7 @@ def test_the_kits_files_are_out_of_the_apps_sight(grade: Any, dropbox: DropBox) 
         for path in (
             ROOT / "solution" / "app" / "main.py",
             ROOT / "grader" / "catalogue.toml",
-            ROOT / "tests" / "mutants",
+            ROOT / "grader" / "proof" / "mutants",
             ROOT / "grader" / "runner",
             ROOT / "README.md",
         )
@@ -662,9 +666,10 @@ async def canned(path: str) -> dict[str, object]:
     )
     contract = graded.report["contract"]
     failed = {case["name"] for case in contract["cases"] if case["outcome"] != "passed"}
-    assert {"product_by_id_matches_database", "order_is_created_paid_and_stored"} <= failed
-    pass_rate = contract["passed"] / (contract["passed"] + contract["failed"])
-    assert graded.report["score"]["overall"] <= 50 * pass_rate
+    assert {"product_by_id_matches_database", "order_is_created_paid"} <= failed
+    # every failed case costs its share (critical 40 %, major 15 %, minor 4 %): these leave nothing
+    assert graded.report["score"]["overall"] <= graded.report["score"]["uncapped"]
+    assert graded.report["score"]["scorecard"]["band"] == "no hire signal"
     assert any(flag["title"].endswith("contract cases fail") for flag in graded.report["red_flags"])
 
 
