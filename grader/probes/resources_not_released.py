@@ -44,8 +44,8 @@ def probe(target: ProbeTarget) -> ProbeResult:
         "closed_gracefully": after["closed_graceful"] - before["closed_graceful"],
         "dropped": after["closed_dropped"] - before["closed_dropped"],
     }
-    if not before["connections_open"]:  # a connection per request (no pool) leaves nothing to release
-        return inconclusive(BUG, "the app held no database connection at SIGTERM: nothing to see released", evidence)
+    if not before["connections_open"] and not before["connections_opened"]:
+        return inconclusive(BUG, "the app opened no database connection to release", evidence)
     dropped = int(evidence["dropped"])
     what = f"database connections (of {before['connections_open']} open at SIGTERM) dropped without Terminate"
     return judge(BUG, dropped, evidence, what=what)
