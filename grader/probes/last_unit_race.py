@@ -43,7 +43,8 @@ def probe(target: ProbeTarget) -> ProbeResult:
     if len(scarce) < ROUNDS:
         return inconclusive(BUG, f"only {len(scarce)} products with stock 1-3 in the seed")
     evidence: dict[str, Any] = {"rounds": [], "idle_in_transaction_after": idle}
-    anomalies, problems = idle, []
+    # A session a 409 leaves open is connection-leak-on-error's question: shown here, never counted.
+    anomalies, problems = 0, []
     for (product, stock), burst in zip(scarce, results, strict=False):  # a stuck service ends the rounds early
         sold_wrong = abs(burst.count(201) - stock)
         anomalies += burst.failures + sold_wrong + (left[product] != 0)
@@ -60,7 +61,5 @@ def probe(target: ProbeTarget) -> ProbeResult:
             problems.append(f"{burst.failures} of {stock + EXTRA} orders for {stock} units got a 5xx or no answer")
         elif sold_wrong or left[product] != 0:
             problems.append(f"{burst.count(201)} sold for {stock} units, {left[product]} left in stock")
-    if idle:
-        problems.append(f"{idle} connections left idle in a transaction")
     what = f"orders for the last units, {ROUNDS} rounds: wrong answers, server errors, stock left"
     return judge(BUG, anomalies, evidence, what=what, problems=problems[:2])
