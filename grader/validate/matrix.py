@@ -143,7 +143,8 @@ def expectations(name: str, bug_ids: list[str]) -> dict[str, str]:
     if name == "exercise":
         return dict.fromkeys(bug_ids, "present")
     own = name.partition("@")[0]  # a variant (`<bug id>@<where>`) expects its bug, like the mutant
-    return {bug: "present" if bug == own else "fixed" for bug in bug_ids}
+    also = {bug for bug, _ in mutant_for(name).also_present} if own in bug_ids else set()
+    return {bug: "present" if bug == own or bug in also else "fixed" for bug in bug_ids}
 
 
 def plan(names: list[str], bug_ids: list[str], repeat: int, repeat_on: list[str]) -> list[Column]:

@@ -31,6 +31,9 @@ class Mutant:
     # "" for the bug as the exercise has it; otherwise the same bug in one more place (a module's
     # VARIANTS), named `<bug id>@<variant>`, graded like the mutant: exactly its bug present
     variant: str = ""
+    # Entries this bug legitimately shows in too, each with why: one flaw whose symptom is another entry's
+    # (a session left open by every 409 holds the pool, so the last units' buyers get 503s)
+    also_present: tuple[tuple[str, str], ...] = ()
 
     @property
     def name(self) -> str:

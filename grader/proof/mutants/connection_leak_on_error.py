@@ -49,6 +49,13 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 """,
         ),
     ),
+    also_present=(
+        (
+            "last-unit-race",
+            "every 409 of the sale leaves its session open: the pool runs dry and the last units' other buyers "
+            "get 503s, the race entry's own symptom",
+        ),
+    ),
 )
 
 VARIANTS = (
