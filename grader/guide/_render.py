@@ -6,15 +6,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-import jinja2
+from grader.report.page import templates
 
-_ENV = jinja2.Environment(
-    loader=jinja2.PackageLoader("grader.guide", "templates"),
-    autoescape=True,
-    undefined=jinja2.StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
+_ENV = templates("grader.guide")
 _INLINE = re.compile(r"[\\`*_\[\]<>&|~#]")
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from html import escape
 
+import jinja2
+
 CSS = """
 :root { --ink: #222; --muted: #666; --line: #ddd; --good: #1a7f37; --bad: #c62828; --warn: #b26a00; }
 * { box-sizing: border-box; }
@@ -78,3 +80,14 @@ def table(headers: list[str], rows: list[list[str]], numeric: frozenset[int] = f
         for row in rows
     )
     return f'<table class="{esc(css_class)}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def templates(package: str) -> jinja2.Environment:
+    """The autoescaped, strict jinja2 templates under `package`'s templates/ (every value a candidate's text)."""
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader(package, "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )

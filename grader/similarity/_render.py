@@ -4,17 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import jinja2
-
+from grader.report.page import templates
 from grader.similarity._core import NOISE_K, REVIEW_THRESHOLD, Pair
 
-_ENV = jinja2.Environment(
-    loader=jinja2.PackageLoader("grader.similarity", "templates"),
-    autoescape=True,
-    undefined=jinja2.StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
+_ENV = templates("grader.similarity")
 SHOWN_PAIRS = 30
 
 
