@@ -32,6 +32,7 @@ EXPECTED = {
     "last-unit-race",
     "lock-order-deadlock",
     "new-customer-race",
+    "orphan-charge",
 }
 
 

@@ -83,7 +83,7 @@ def test_scores_are_recomputed_from_the_facts_not_read() -> None:
     forged = _report("forged", PLAIN)
     forged["score"] = {"overall": 100.0, "categories": {}}
     [candidate] = _candidates(forged)
-    assert candidate.overall == 52.1
+    assert candidate.overall == 49.3
     assert load_catalogue().scoring_version in render.markdown(model.groups([candidate]), "now")
 
 

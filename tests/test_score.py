@@ -89,7 +89,7 @@ SCORECARDS = [
     pytest.param(_report(default="present", load=FAR_BEHIND), 0.0, "no hire signal", id="all present, load far behind"),
     # the async driver's 8.8 points are lost, and a walk-away sign left keeps it out of `strong`
     pytest.param(_report({"sync-db-driver": "present"}, load=AT_PAR), 91.2, "mixed", id="one red flag left"),
-    pytest.param(_report({"no-request-metrics": "present"}, load=AT_PAR), 96.8, "strong", id="one plain bug left"),
+    pytest.param(_report({"no-request-metrics": "present"}, load=AT_PAR), 97.6, "strong", id="one plain bug left"),
     pytest.param(_report({"n-plus-one": "inconclusive"}, load=AT_PAR), 100.0, "strong", id="one inconclusive"),
     pytest.param(
         _report({"sync-bridge-deadlock": "inconclusive"}, load=AT_PAR), 100.0, "mixed", id="red-flag bug inconclusive"
@@ -105,7 +105,7 @@ SCORECARDS = [
     ),
     pytest.param(
         _report({"no-upstream-timeout": "present"}, integrity=FAKE_PAYMENTS, load=AT_PAR),
-        92.9,
+        94.6,
         "no hire signal",
         id="integrity: fake payment ids",
     ),
@@ -217,7 +217,7 @@ def test_integrity_is_the_first_red_flag_with_its_evidence() -> None:
 
 
 def test_an_integrity_failure_ranks_below_every_honest_partial_fix() -> None:
-    """A 92.9 that fakes its payments ranks below a 35 that is honest."""
+    """A 94.6 that fakes its payments ranks below a 35 that is honest."""
     faker = rank_key(*assess(_report({"no-upstream-timeout": "present"}, integrity=FAKE_PAYMENTS, load=AT_PAR)))
     honest = rank_key(*assess(_report(ASYNC_ONLY, load=FAR_BEHIND)))
     assert faker is not None
@@ -310,7 +310,7 @@ def test_report_md_shows_red_flags_first_then_the_band_and_what_the_contract_cos
     text = markdown.render(_rendered_sample())
     assert text.index("## Red flags") < text.index("## Recommendation: no hire signal") < text.index("## Score:")
     assert "- **Reports work it did not do** (`integrity`)" in text
-    assert "(minor): -4 % = -3.1 points: a renamed field" in text  # 4 % of 77.7
+    assert "(minor): -4 % = -3.2 points: a renamed field" in text  # 4 % of the probes' 80.1
 
 
 def test_report_html_shows_red_flags_before_the_band() -> None:

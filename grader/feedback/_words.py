@@ -86,6 +86,10 @@ SYMPTOMS: dict[str, tuple[str, str]] = {
         "A new customer's simultaneous first orders all went through.",
         "A new customer's simultaneous first orders failed with server errors.",
     ),
+    "orphan-charge": (
+        "Orders that failed while the payments provider was down left no customer charged.",
+        "Orders that failed while the payments provider was down left customers charged.",
+    ),
     "notification-inline": (
         "A slow confirmation service did not slow down checkout.",
         "Checkout was as slow as the confirmation service.",

@@ -8,6 +8,10 @@ Data port (the app's `PAYMENTS_URL`):
 - `GET /rates/{currency}` → 200 {currency, rate} (rate as a string), 404 for an unknown currency. The rates
   are drawn at start and on `POST /reset {"new_rates": true}` (each deployment), from `--seed` and the
   number of draws, so a grade is reproducible and no table of rates can be written down in advance.
+- `POST /cancellations` (header `Idempotency-Key`: the key of the charge to cancel) → 200 {idempotency_key,
+  status: "cancelled", charge}: the charge made under that key is refunded (`charge` shows it, `status`
+  "refunded"), and when none is made yet none will be (a later or still running `POST /charges` under the key
+  gets 409). Idempotent: cancelling twice is cancelling once.
 - `POST /notifications` (body {order_id, ...}) → 202 {"accepted": true}; every attempt is recorded.
 
 Control port (header `x-kit-control-token` required when started by the grader; 403 without it): `GET
@@ -17,8 +21,10 @@ more data listener, made inside the network namespace at PATH, one per deploymen
 /listeners/close` ({"id"}). The control API is never served on a data listener: a control path there gets
 404, and it and every refused control request are counted in `/stats` `tampering`.
 The config holds, per group
-("charges", "rates", "notifications"): `latency_ms`, `hang`, `hang_every`, `fail_first`, `fail_every`,
-`failure` ("503" | "reset" | "reset_after_success") and, for charges, `decline`. A request goes through:
+("charges", "cancellations", "rates", "notifications"): `latency_ms`, `hang`, `hang_every`, `fail_first`,
+`fail_every`, `failure` ("503" | "reset" | "reset_after_success") and, for charges, `decline` and
+`completes_late` (as a real provider does: a charge it received is made even when the client has left, and
+a held one when released, instead of a 503). A request goes through:
 latency, then hang (`hang`: every request; `hang_every`: every k-th of the group; held until the client
 leaves, the stub is reconfigured or reset — then answered 503 — or HANG_LIMIT_S passes), then validation,
 then the failure rules (`fail_first` counts attempts per key: Idempotency-Key, currency or order_id;
@@ -67,7 +73,7 @@ from ._service import (
     start_service,
 )
 
-GROUPS = ("charges", "rates", "notifications")
+GROUPS = ("charges", "cancellations", "rates", "notifications")
 # USD -> currency: the middle of each range a rate is drawn from (±8 %, a year's swing of a major currency).
 MID_RATES = {
     "EUR": 0.92, "GBP": 0.79, "JPY": 151.0, "CHF": 0.88, "CAD": 1.36, "AUD": 1.52, "NZD": 1.65, "SEK": 10.5,
@@ -201,6 +207,7 @@ class GroupConfig(BaseModel):
 
 class ChargesConfig(GroupConfig):
     decline: bool = False
+    completes_late: bool = False  # finish what was received: after the client left, and when a hang is released
 
 
 class StubConfig(BaseModel):
@@ -208,6 +215,7 @@ class StubConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True)
     charges: ChargesConfig = ChargesConfig()
+    cancellations: GroupConfig = GroupConfig()
     rates: GroupConfig = GroupConfig()
     notifications: GroupConfig = GroupConfig()
 
@@ -297,6 +305,8 @@ class Stub:
         self.hanging = 0
         self.epoch = 0  # bumped by reset: answers to requests from before it are not counted
         self.tampering: Counter[str] = Counter()  # never reset: the grader reads it before and after
+        self.charges_in_flight = 0  # POST /charges received and not yet answered or finished; never reset
+        self._finishing: set[asyncio.Task[tuple[Response | Reset, bool]]] = set()  # charges completing late
         self._clear()
 
     def _clear(self) -> None:
@@ -308,6 +318,8 @@ class Stub:
         self.charges: dict[str, dict[str, Any]] = {}
         self.charges_created: Counter[str] = Counter()
         self.charge_records: list[dict[str, Any]] = []
+        self.cancelled: set[str] = set()  # Idempotency-Keys no charge may be made (or kept) under
+        self.late_charges = 0  # charges made after their client had left
         self.notifications: deque[dict[str, Any]] = deque(maxlen=MAX_NOTIFICATION_RECORDS)
         self.release = asyncio.Event()
 
@@ -338,7 +350,11 @@ class Stub:
             "hanging": self.hanging,
             "charge_attempts_by_key": dict(self.attempts["charges"]),
             "charges_created_by_key": dict(self.charges_created),
-            "charges_by_key": {key: dict(charge) for key, charge in self.charges.items()},  # id, amount, currency
+            "charges_by_key": {key: dict(charge) for key, charge in self.charges.items()},  # id, status, amount...
+            "charges_in_flight": self.charges_in_flight,
+            "late_charges": self.late_charges,
+            "cancellation_attempts_by_key": dict(self.attempts["cancellations"]),
+            "cancelled_keys": sorted(self.cancelled),
             "notifications": list(self.notifications),
             "rates_by_currency": dict(self.attempts["rates"]),
             "tampering": dict(self.tampering),
@@ -365,6 +381,8 @@ class Stub:
             return json_response(404, {"detail": "Not Found"})
         if route == ("POST", "/charges"):
             return await self._serve("charges", request, self._charge)
+        if route == ("POST", "/cancellations"):
+            return await self._serve("cancellations", request, self._cancel)
         if request.method == "GET" and request.path.startswith("/rates/"):
             return await self._serve("rates", request, self._rate)
         if route == ("POST", "/notifications"):
@@ -384,7 +402,7 @@ class Stub:
         try:
             key, work = prepare(request)
         except Rejected as exc:
-            outcome = await self._faulty(config, number, 0, exc.response)
+            outcome = await self._faulty(config, number, 0, exc.response, epoch)
         else:
             self.attempts[group][key] += 1
             attempt = self.attempts[group][key]
@@ -392,7 +410,10 @@ class Stub:
                 record = {"order_id": int(key), "received_at": received_at, "attempt": attempt,
                           "answered_status": None, "accepted": False}  # fmt: skip
                 self.notifications.append(record)
-            outcome = await self._faulty(config, number, attempt, work)
+            if group == "charges":
+                outcome = await self._charging(config, number, attempt, work, epoch)
+            else:
+                outcome = await self._faulty(config, number, attempt, work, epoch)
         answer, worked = outcome
         if epoch != self.epoch:
             return answer
@@ -405,21 +426,49 @@ class Stub:
             record["accepted"] = worked
         return answer
 
+    async def _charging(
+        self, config: GroupConfig, number: int, attempt: int, work: Work, epoch: int
+    ) -> tuple[Response | Reset, bool]:
+        """`_faulty` for a charge, counted while it runs; with `completes_late` it finishes when its client left."""
+        self.charges_in_flight += 1
+        task = asyncio.ensure_future(self._faulty(config, number, attempt, work, epoch))
+        task.add_done_callback(self._charge_finished)
+        if not (isinstance(config, ChargesConfig) and config.completes_late):
+            return await task  # the client leaving cancels the charge with it
+        self._finishing.add(task)
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            task.add_done_callback(lambda done: self._finished_late(done, epoch))
+            raise
+
+    def _charge_finished(self, task: asyncio.Task[tuple[Response | Reset, bool]]) -> None:
+        self.charges_in_flight -= 1
+        self._finishing.discard(task)
+
+    def _finished_late(self, task: asyncio.Task[tuple[Response | Reset, bool]], epoch: int) -> None:
+        if not task.cancelled() and task.exception() is None and task.result()[1] and epoch == self.epoch:
+            self.late_charges += 1
+
     async def _faulty(
-        self, config: GroupConfig, number: int, attempt: int, work: Work | Response
+        self, config: GroupConfig, number: int, attempt: int, work: Work | Response, epoch: int
     ) -> tuple[Response | Reset, bool]:
         """The answer after latency, hang and failure rules, and whether the work was done.
 
         `work` is a ready Response for a request that failed validation: it gets the latency and the
-        hang, not the failure rules (it has no key to count attempts by).
+        hang, not the failure rules (it has no key to count attempts by). Work from before a reset is
+        never done (it would land in the counters of the next deployment).
         """
         if config.latency_ms > 0:
             await asyncio.sleep(config.latency_ms / 1000)
         if config.hang or (config.hang_every and number % config.hang_every == 0):
             await self._hang()
-            return json_response(503, {"detail": "released from a hang"}), False
+            if not (isinstance(config, ChargesConfig) and config.completes_late):
+                return json_response(503, {"detail": "released from a hang"}), False
         if isinstance(work, Response):
             return work, False
+        if epoch != self.epoch:
+            return json_response(503, {"detail": "the payments API was reset"}), False
         if _failing(config, number, attempt):
             return _fail(config.failure, work)
         if isinstance(config, ChargesConfig) and config.decline:
@@ -452,12 +501,32 @@ class Stub:
             known = self.charges.get(key)
             if known is not None:
                 return json_response(200, known)  # a replay: the same charge, not a new one
+            if key in self.cancelled:
+                return json_response(409, {"detail": "the charge under this Idempotency-Key was cancelled"})
             charge = {"id": f"ch_{secrets.token_hex(12)}", "status": "succeeded",
                       "amount_cents": amount, "currency": currency}  # fmt: skip
             self.charges[key] = charge
             self.charge_records.append({"key": key, **charge, "customer_email": email})
             self.charges_created[key] += 1
             return json_response(201, charge)
+
+        return key, work
+
+    def _cancel(self, request: Request) -> tuple[str, Work]:
+        key = request.headers.get("idempotency-key", "")
+        if not key:
+            raise _reject(400, "the Idempotency-Key header of the charge to cancel is required")
+
+        def work() -> Response:
+            self.cancelled.add(key)
+            charge = self.charges.get(key)
+            if charge is not None and charge["status"] == "succeeded":
+                charge["status"] = "refunded"
+                for record in self.charge_records:
+                    if record["key"] == key:
+                        record["status"] = "refunded"
+            answer = {"idempotency_key": key, "status": "cancelled", "charge": charge}
+            return json_response(200, answer)
 
         return key, work
 

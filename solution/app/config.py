@@ -50,6 +50,13 @@ class Settings(BaseSettings):
     payments_backoff_max_s: float = Field(default=1.0, ge=0)
     payments_backoff_jitter_s: float = Field(default=0.1, ge=0)
     rates_ttl_s: float = Field(default=60.0, ge=0)
+    # A charge to undo is retried until the provider confirms: within seconds of its coming back (capped
+    # back-off), for as long as an outage may last.
+    cancel_backoff_initial_s: float = Field(default=0.2, ge=0)
+    cancel_backoff_max_s: float = Field(default=2.0, ge=0)
+    cancel_backoff_jitter_s: float = Field(default=0.2, ge=0)
+    cancel_give_up_after_s: float = Field(default=3600.0, gt=0)
+    cancel_max_pending: int = Field(default=10_000, ge=1)
 
     # Orders hold a connection while the payments API answers; capping them keeps connections free
     # for reads when it hangs.

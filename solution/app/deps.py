@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 from app.bulkhead import Bulkhead
 from app.config import Settings
 from app.notifications import Notifier
-from app.payments import PaymentsClient
+from app.payments import Cancellations, PaymentsClient
 from app.security import VerifiedKey, VerifiedKeys, api_key_header, verify_api_key
 
 
@@ -31,6 +31,7 @@ class Resources:
     read_sessionmaker: async_sessionmaker[AsyncSession]  # autocommit ORM reads
     http: httpx.AsyncClient  # the one client for the payments API: shared pool, shared keep-alive
     payments: PaymentsClient
+    cancellations: Cancellations  # charges of failed orders, undone in the background
     notifier: Notifier
     hash_limiter: anyio.CapacityLimiter
     verified_keys: VerifiedKeys
@@ -78,6 +79,10 @@ async def get_payments(resources: ResourcesDep) -> PaymentsClient:
     return resources.payments
 
 
+async def get_cancellations(resources: ResourcesDep) -> Cancellations:
+    return resources.cancellations
+
+
 async def get_notifier(resources: ResourcesDep) -> Notifier:
     return resources.notifier
 
@@ -93,6 +98,7 @@ ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session, scope="functi
 ReadConnectionDep = Annotated[AsyncConnection, Depends(get_read_connection, scope="function")]  # Core reads
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 PaymentsDep = Annotated[PaymentsClient, Depends(get_payments)]
+CancellationsDep = Annotated[Cancellations, Depends(get_cancellations)]
 NotifierDep = Annotated[Notifier, Depends(get_notifier)]
 OrderSlotsDep = Annotated[Bulkhead, Depends(get_order_slots)]
 

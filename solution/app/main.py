@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -18,7 +19,7 @@ from app.errors import install_error_handlers
 from app.metrics import Metrics, MetricsMiddleware
 from app.metrics import router as metrics_router
 from app.notifications import Notifier
-from app.payments import PaymentsClient
+from app.payments import Cancellations, PaymentsClient
 from app.routes import customers, health, orders, products
 from app.security import VerifiedKeys
 
@@ -56,6 +57,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # Reads need no transaction: an autocommit view of the same pool saves the BEGIN and ROLLBACK
     # round trips around every read.
     read_engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+    payments = PaymentsClient(http, settings)
+    cancellations = Cancellations(payments, settings)
     notifier = Notifier(http, settings)
     notifier.start()
     app.state.resources = Resources(
@@ -66,7 +69,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         sessionmaker=async_sessionmaker(engine, expire_on_commit=False),
         read_sessionmaker=async_sessionmaker(read_engine, expire_on_commit=False),
         http=http,
-        payments=PaymentsClient(http, settings),
+        payments=payments,
+        cancellations=cancellations,
         notifier=notifier,
         hash_limiter=anyio.CapacityLimiter(settings.auth_hash_threads),
         verified_keys=VerifiedKeys(),
@@ -79,8 +83,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         yield
     finally:
-        # Uvicorn has finished in-flight requests by now: deliver what they queued, then close.
-        await notifier.drain()
+        # Uvicorn has finished in-flight requests by now: deliver and cancel what they left, then close.
+        await asyncio.gather(notifier.drain(), cancellations.drain())
         await http.aclose()
         await engine.dispose()
 

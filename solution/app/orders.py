@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,7 +9,7 @@ from sqlalchemy.orm import selectinload
 
 from app.errors import InsufficientStock, NotFound
 from app.models import AuditLog, Customer, Order, OrderItem, Product
-from app.payments import PaymentsClient
+from app.payments import Cancellations, PaymentsClient
 from app.schemas import OrderCreate, OrderItemPublic, OrderPublic
 from app.security import VerifiedKey
 
@@ -34,16 +32,22 @@ _NO_SYNC = {"synchronize_session": False}
 
 
 async def place_order(
-    session: AsyncSession, payments: PaymentsClient, body: OrderCreate, api_key: VerifiedKey
+    session: AsyncSession,
+    payments: PaymentsClient,
+    cancellations: Cancellations,
+    body: OrderCreate,
+    api_key: VerifiedKey,
 ) -> OrderPublic:
     """Reserve stock, record the order, charge it and audit it, all or nothing.
 
-    Any exception (unknown product, short stock, payment failure) leaves the block and rolls back.
+    Any exception (unknown product, short stock, payment failure, the commit) leaves the block and rolls
+    back; once the charge was sent it is cancelled as well, since the provider may have made it anyway.
     """
     # Products in id order: two orders locking the same rows always lock them in the same order,
     # so they queue behind each other instead of deadlocking.
     wanted = sorted(body.items, key=lambda item: item.product_id)
-    async with session.begin():
+    # The cancelling block is the outer one, so that it also sees a failed commit.
+    async with cancellations.on_failure() as charge, session.begin():
         customer_id = await _customer_id(session, body.customer_email)
         items: list[OrderItemPublic] = []
         for item in wanted:
@@ -62,11 +66,10 @@ async def place_order(
         await session.execute(
             insert(OrderItem), [{"order_id": order_id, **item.model_dump()} for item in items]
         )
-        # Last before commit, so a charge is rarely followed by a failure; the key is fresh per order
-        # and reused by every retry of this charge.
-        payment_id = await payments.charge(
-            total_cents, body.customer_email, idempotency_key=str(uuid.uuid4())
-        )
+        # Last before commit, so a charge is rarely followed by a failure; its key is fresh per order,
+        # reused by every retry of this charge and by its cancellation.
+        charge.sent = True
+        payment_id = await payments.charge(total_cents, body.customer_email, idempotency_key=charge.key)
         await session.execute(
             update(Order).where(Order.id == order_id).values(payment_id=payment_id),
             execution_options=_NO_SYNC,

@@ -1,9 +1,14 @@
-"""The external payments API: charges (retried, idempotent, deadline-bounded) and exchange rates."""
+"""The external payments API: charges (retried, idempotent, deadline-bounded), their cancellation, rates."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -12,6 +17,8 @@ import stamina
 
 from app.config import Settings
 from app.errors import PaymentDeclined, PaymentTimeout, PaymentUnavailable, UnknownCurrency
+
+log = logging.getLogger(__name__)
 
 # Gateway trouble worth another try; anything else (4xx, 500) would fail the same way again.
 TRANSIENT_STATUSES = frozenset({502, 503, 504})
@@ -68,6 +75,15 @@ class PaymentsClient:
             raise PaymentUnavailable("payments API answered without a charge id")
         return payment_id
 
+    async def cancel(self, idempotency_key: str) -> None:
+        """Cancel the charge made under `idempotency_key`: refunded if made, never made if not yet.
+
+        One attempt: `Cancellations` retries it for as long as the provider needs.
+        """
+        response = await self._attempt("POST", "/cancellations", headers={"Idempotency-Key": idempotency_key})
+        if response.status_code != 200:
+            raise PaymentUnavailable(f"payments API answered {response.status_code} to a cancellation")
+
     async def get_rate(self, currency: str) -> Decimal:
         """USD -> `currency` exchange rate, cached briefly: rates move slowly and reads are hot."""
         now = time.monotonic()
@@ -114,3 +130,82 @@ class PaymentsClient:
         if response.status_code in TRANSIENT_STATUSES:
             raise _TransientStatus(response)
         return response
+
+
+@dataclass(slots=True)
+class PendingCharge:
+    """One order's charge: its Idempotency-Key, and whether it was sent (from then on it may exist)."""
+
+    key: str
+    sent: bool = False
+
+
+class Cancellations:
+    """Charges to undo, each cancelled in the background until the provider confirms.
+
+    A payments provider finishes what it received. When a charge's answer is lost, the app stops waiting
+    for it, or the order fails after it (the database gone at commit), the customer may have paid for an
+    order that was rolled back. Cancelling by Idempotency-Key undoes it whichever happened: a charge made
+    under the key is refunded, one still on its way is never made. The cancellation must reach the
+    provider, which may be the very thing that is down, so it is retried with capped back-off long after
+    the failed order was answered. A crash loses what is pending (a durable outbox table would close that
+    gap, as for notifications); on shutdown the keys left are logged, for an operator to cancel.
+    """
+
+    def __init__(self, payments: PaymentsClient, settings: Settings) -> None:
+        self._payments = payments
+        self._settings = settings
+        self._pending: dict[str, asyncio.Task[None]] = {}  # kept: the loop holds tasks only weakly
+
+    @contextlib.asynccontextmanager
+    async def on_failure(self) -> AsyncIterator[PendingCharge]:
+        """A fresh key for one order's charge; if the block fails after the charge was sent, it is cancelled."""
+        charge = PendingCharge(str(uuid.uuid4()))
+        try:
+            yield charge
+        except BaseException:
+            if charge.sent:
+                self.cancel(charge.key)
+            raise
+
+    def cancel(self, idempotency_key: str) -> None:
+        """Cancel the charge under this key, without making the caller wait."""
+        if idempotency_key in self._pending:
+            return
+        if len(self._pending) >= self._settings.cancel_max_pending:
+            log.error("too many cancellations pending; cancel the charge under key %s by hand", idempotency_key)
+            return
+        task = asyncio.create_task(self._until_confirmed(idempotency_key), name=f"cancel-{idempotency_key}")
+        self._pending[idempotency_key] = task
+        task.add_done_callback(lambda _: self._pending.pop(idempotency_key, None))
+
+    async def drain(self) -> None:
+        """Give pending cancellations the shutdown drain timeout, then log the keys left and stop."""
+        if not self._pending:
+            return
+        tasks = list(self._pending.values())
+        _, left = await asyncio.wait(tasks, timeout=self._settings.shutdown_drain_timeout_s)
+        if left:
+            keys = sorted(key for key, task in self._pending.items() if task in left)
+            log.error("shutdown: charges still to cancel, by Idempotency-Key: %s", ", ".join(keys))
+        for task in left:
+            task.cancel()
+        await asyncio.gather(*left, return_exceptions=True)
+
+    async def _until_confirmed(self, idempotency_key: str) -> None:
+        settings = self._settings
+        try:
+            async for attempt in stamina.retry_context(
+                on=_is_transient,
+                attempts=None,
+                timeout=settings.cancel_give_up_after_s,
+                wait_initial=settings.cancel_backoff_initial_s,
+                wait_max=settings.cancel_backoff_max_s,
+                wait_jitter=settings.cancel_backoff_jitter_s,
+            ):
+                with attempt:
+                    await self._payments.cancel(idempotency_key)
+        except Exception:
+            log.exception("the charge under key %s was not cancelled: cancel it by hand", idempotency_key)
+        else:
+            log.info("cancelled the charge under key %s", idempotency_key)

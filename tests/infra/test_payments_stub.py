@@ -43,7 +43,7 @@ def test_a_charge_is_created_once_and_replayed_for_its_key(stub: PaymentsStub) -
     assert stats["charge_attempts_by_key"] == {"order-1": 2, "order-2": 1}
     assert stats["charges_created_by_key"] == {"order-1": 1, "order-2": 1}
     assert stats["responses_by_status"]["charges"] == {"201": 2, "200": 1}
-    assert stats["requests"] == {"charges": 3, "rates": 0, "notifications": 0}
+    assert stats["requests"] == {"charges": 3, "cancellations": 0, "rates": 0, "notifications": 0}
 
 
 @pytest.mark.parametrize(
@@ -271,6 +271,97 @@ def test_reset_releases_hung_requests(stub: PaymentsStub) -> None:
         sender.join(30)
     assert answers == [503]
     assert stub.config()["notifications"]["hang"] is False
+
+
+def test_a_cancellation_refunds_the_charge_made_under_its_key(stub: PaymentsStub) -> None:
+    """Cancelling a charged key refunds that charge, once however often it is asked; a replay shows it refunded."""
+    with _client(stub) as client:
+        charge = _charge(client, "k").json()
+        first = client.post("/cancellations", headers={"Idempotency-Key": "k"})
+        again = client.post("/cancellations", headers={"Idempotency-Key": "k"})
+        replay = _charge(client, "k")
+    assert first.status_code == again.status_code == 200
+    assert first.json() == {"idempotency_key": "k", "status": "cancelled", "charge": {**charge, "status": "refunded"}}
+    assert again.json() == first.json()
+    assert (replay.status_code, replay.json()["status"]) == (200, "refunded")
+    assert [record["status"] for record in stub.charges()] == ["refunded"]
+    assert stub.stats()["cancelled_keys"] == ["k"]
+
+
+def test_a_cancelled_key_is_never_charged_afterwards(stub: PaymentsStub) -> None:
+    """A key cancelled before any charge voids it: a later charge under it is 409 and nothing is charged."""
+    with _client(stub) as client:
+        cancelled = client.post("/cancellations", headers={"Idempotency-Key": "k"})
+        late = _charge(client, "k")
+        missing = client.post("/cancellations")
+    assert (cancelled.status_code, cancelled.json()["charge"]) == (200, None)
+    assert late.status_code == 409
+    assert missing.status_code == 400
+    assert stub.stats()["charges_created_by_key"] == {}
+
+
+def test_cancellations_have_faults_of_their_own(stub: PaymentsStub) -> None:
+    """The cancellations group fails on its own config while charges are served."""
+    stub.configure(cancellations={"fail_first": 1})
+    with _client(stub) as client:
+        assert _charge(client, "k").status_code == 201
+        statuses = [client.post("/cancellations", headers={"Idempotency-Key": "k"}).status_code for _ in range(2)]
+    assert statuses == [503, 200]
+    assert stub.stats()["cancellation_attempts_by_key"] == {"k": 2}
+
+
+def test_completes_late_charges_after_the_client_left(stub: PaymentsStub) -> None:
+    """With completes_late, a charge whose client timed out during the latency is still made, and counted late."""
+    stub.configure(charges={"latency_ms": 800, "completes_late": True})
+    with _client(stub, timeout=0.2) as client, pytest.raises(httpx.ReadTimeout):
+        _charge(client, "k")
+    wait_until(lambda: stub.stats()["charges_in_flight"] == 0, timeout=10, what="the charge to finish")
+    stats = stub.stats()
+    assert stats["charges_created_by_key"] == {"k": 1}
+    assert stats["late_charges"] == 1
+
+
+def test_without_completes_late_the_client_leaving_cancels_the_charge(stub: PaymentsStub) -> None:
+    """By default a charge whose client left during the latency is never made."""
+    stub.configure(charges={"latency_ms": 800})
+    with _client(stub, timeout=0.2) as client, pytest.raises(httpx.ReadTimeout):
+        _charge(client, "k")
+    wait_until(lambda: stub.stats()["charges_in_flight"] == 0, timeout=10, what="the charge to be dropped")
+    time.sleep(0.8)  # past the latency: a charge that was not dropped would be made by now
+    assert stub.stats()["charges_created_by_key"] == {}
+
+
+def test_completes_late_makes_a_held_charge_when_released(stub: PaymentsStub) -> None:
+    """A charge held by a hang is made when the hang is released (reconfigured), its client long gone."""
+    stub.configure(charges={"hang": True, "completes_late": True})
+    with _client(stub, timeout=0.3) as client, pytest.raises(httpx.ReadTimeout):
+        _charge(client, "k")
+    assert stub.stats()["charges_created_by_key"] == {}
+    stub.configure(charges={"hang": False})
+    wait_until(lambda: stub.stats()["charges_in_flight"] == 0, timeout=10, what="the released charge")
+    assert stub.stats()["charges_created_by_key"] == {"k": 1}
+
+
+def test_a_late_charge_under_a_cancelled_key_is_refused(stub: PaymentsStub) -> None:
+    """A cancellation that overtakes a held charge wins: released afterwards, the charge is not made."""
+    stub.configure(charges={"hang": True, "completes_late": True})
+    with _client(stub, timeout=0.3) as client:
+        with pytest.raises(httpx.ReadTimeout):
+            _charge(client, "k")
+        assert client.post("/cancellations", headers={"Idempotency-Key": "k"}).status_code == 200
+    stub.configure(charges={"hang": False})
+    wait_until(lambda: stub.stats()["charges_in_flight"] == 0, timeout=10, what="the released charge")
+    assert stub.stats()["charges_created_by_key"] == {}
+
+
+def test_a_reset_drops_charges_still_held(stub: PaymentsStub) -> None:
+    """A held late charge released by a reset is not made into the next deployment's books."""
+    stub.configure(charges={"hang": True, "completes_late": True})
+    with _client(stub, timeout=0.3) as client, pytest.raises(httpx.ReadTimeout):
+        _charge(client, "k")
+    stub.reset()
+    wait_until(lambda: stub.stats()["charges_in_flight"] == 0, timeout=10, what="the released charge")
+    assert stub.stats()["charges_created_by_key"] == {}
 
 
 def test_latency_delays_the_answer(stub: PaymentsStub) -> None:

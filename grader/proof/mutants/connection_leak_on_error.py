@@ -11,11 +11,17 @@ MUTANT = Mutant(
     "connection-leak-on-error",
     "no rollback or close when an order fails: the session stays referenced, idle in its transaction",
     (
-        Edit("app/orders.py", "import uuid\n", "import contextlib\nimport uuid\n"),
         Edit(
             "app/orders.py",
-            "    async with session.begin():\n        customer_id = await _customer_id(",
-            "    async with contextlib.nullcontext():  # the transaction autobegins; committed below\n"
+            "from __future__ import annotations\n\n",
+            "from __future__ import annotations\n\nimport contextlib\n",
+        ),
+        Edit(
+            "app/orders.py",
+            "    async with cancellations.on_failure() as charge, session.begin():\n"
+            "        customer_id = await _customer_id(",
+            "    async with cancellations.on_failure() as charge, contextlib.nullcontext():"
+            "  # autobegins; committed below\n"
             "        customer_id = await _customer_id(",
         ),
         Edit(

@@ -12,8 +12,9 @@ MUTANT = Mutant(
     (
         Edit(
             "app/main.py",
-            "        await notifier.drain()\n        await http.aclose()\n        await engine.dispose()\n",
-            "        await notifier.drain()\n",
+            "        await asyncio.gather(notifier.drain(), cancellations.drain())\n"
+            "        await http.aclose()\n        await engine.dispose()\n",
+            "        await asyncio.gather(notifier.drain(), cancellations.drain())\n",
         ),
     ),
 )

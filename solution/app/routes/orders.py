@@ -7,7 +7,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from app.deps import ApiKeyDep, NotifierDep, OrderSlotsDep, PaymentsDep, ReadSessionDep, SessionDep
+from app.deps import (
+    ApiKeyDep,
+    CancellationsDep,
+    NotifierDep,
+    OrderSlotsDep,
+    PaymentsDep,
+    ReadSessionDep,
+    SessionDep,
+)
 from app.notifications import Notification
 from app.orders import load_order, place_order
 from app.schemas import BigIntId, ConvertedTotal, CurrencyCode, OrderCreate, OrderPublic
@@ -24,13 +32,14 @@ async def create_order(
     api_key: ApiKeyDep,
     session: SessionDep,
     payments: PaymentsDep,
+    cancellations: CancellationsDep,
     notifier: NotifierDep,
     order_slots: OrderSlotsDep,
 ) -> OrderPublic:
     # At most `orders_max_concurrency` orders hold a connection while the payments API answers, so a
     # hanging provider cannot take the whole pool from the reads.
     async with order_slots.slot():
-        order = await place_order(session, payments, body, api_key)
+        order = await place_order(session, payments, cancellations, body, api_key)
     # Committed: confirm without making the customer wait for (or fail on) the notification.
     notifier.enqueue(Notification(order.id, order.customer_email, order.total_cents))
     return order

@@ -47,6 +47,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
     finally:
         await confirmations.flush(config.drain_s)
+        await app.state.services.gateway.flush(config.drain_s)
         await http.aclose()
         await pool.close()
 

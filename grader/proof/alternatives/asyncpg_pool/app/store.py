@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 import asyncpg
@@ -64,41 +65,58 @@ async def _customer(conn: asyncpg.Connection, email: str) -> int:
     return int(found)
 
 
+async def _take(conn: asyncpg.Connection, product_id: int, quantity: int) -> int:
+    """Take `quantity` off the product's stock; its unit price. 409 short of stock, 404 unknown."""
+    price = await conn.fetchval(
+        "UPDATE products SET stock = stock - $2 WHERE id = $1 AND stock >= $2 RETURNING price_cents",
+        product_id,
+        quantity,
+    )
+    if price is None:
+        if await conn.fetchval("SELECT 1 FROM products WHERE id = $1", product_id):
+            raise HTTPException(409, f"Not enough stock for product {product_id}")
+        raise HTTPException(404, f"Product {product_id} not found")
+    return int(price)
+
+
 async def place(pool: asyncpg.Pool, gateway: Gateway, new: NewOrder, key_name: str) -> Order:
-    """Stock, order, items, charge and audit row in one transaction: any exception undoes all of it."""
+    """Stock, order, items, charge and audit row in one transaction: any exception undoes all of it.
+
+    The provider may charge even when its answer never arrives, so an order that fails once its charge
+    was sent (a timeout, a lost answer, the commit) voids that charge.
+    """
     lines = sorted(new.items, key=lambda line: line.product_id)  # a fixed lock order: no deadlocks
     email = str(new.customer_email)
-    async with pool.acquire() as conn, conn.transaction():
-        customer = await _customer(conn, email)
-        items = []
-        for line in lines:
-            price = await conn.fetchval(
-                "UPDATE products SET stock = stock - $2 WHERE id = $1 AND stock >= $2 RETURNING price_cents",
-                line.product_id,
-                line.quantity,
+    key = uuid.uuid4().hex
+    sent = False
+    try:
+        async with pool.acquire() as conn, conn.transaction():
+            customer = await _customer(conn, email)
+            items = []
+            for line in lines:
+                price = await _take(conn, line.product_id, line.quantity)
+                items.append(Item(product_id=line.product_id, quantity=line.quantity, unit_price_cents=price))
+            total = sum(item.quantity * item.unit_price_cents for item in items)
+            row = await conn.fetchrow(
+                "INSERT INTO orders (customer_id, status, currency, total_cents) VALUES ($1, 'paid', 'USD', $2)"
+                " RETURNING id, status, currency, total_cents, payment_id, created_at",
+                customer,
+                total,
             )
-            if price is None:
-                known = await conn.fetchval("SELECT 1 FROM products WHERE id = $1", line.product_id)
-                if known:
-                    raise HTTPException(409, f"Not enough stock for product {line.product_id}")
-                raise HTTPException(404, f"Product {line.product_id} not found")
-            items.append(Item(product_id=line.product_id, quantity=line.quantity, unit_price_cents=price))
-        total = sum(item.quantity * item.unit_price_cents for item in items)
-        row = await conn.fetchrow(
-            "INSERT INTO orders (customer_id, status, currency, total_cents) VALUES ($1, 'paid', 'USD', $2)"
-            " RETURNING id, status, currency, total_cents, payment_id, created_at",
-            customer,
-            total,
-        )
-        await conn.executemany(
-            "INSERT INTO order_items (order_id, product_id, quantity, unit_price_cents) VALUES ($1, $2, $3, $4)",
-            [(row["id"], i.product_id, i.quantity, i.unit_price_cents) for i in items],
-        )
-        payment_id = await gateway.charge(total, email)
-        await conn.execute("UPDATE orders SET payment_id = $2 WHERE id = $1", row["id"], payment_id)
-        await conn.execute(
-            "INSERT INTO audit_log (order_id, action, detail) VALUES ($1, 'order.created', $2::jsonb)",
-            row["id"],
-            json.dumps({"api_key": key_name, "total_cents": total, "payment_id": payment_id}),
-        )
+            await conn.executemany(
+                "INSERT INTO order_items (order_id, product_id, quantity, unit_price_cents) VALUES ($1, $2, $3, $4)",
+                [(row["id"], i.product_id, i.quantity, i.unit_price_cents) for i in items],
+            )
+            sent = True
+            payment_id = await gateway.charge(total, email, key)
+            await conn.execute("UPDATE orders SET payment_id = $2 WHERE id = $1", row["id"], payment_id)
+            await conn.execute(
+                "INSERT INTO audit_log (order_id, action, detail) VALUES ($1, 'order.created', $2::jsonb)",
+                row["id"],
+                json.dumps({"api_key": key_name, "total_cents": total, "payment_id": payment_id}),
+            )
+    except BaseException:
+        if sent:
+            gateway.void_later(key)
+        raise
     return Order.from_row({**dict(row), "payment_id": payment_id}, email, items)

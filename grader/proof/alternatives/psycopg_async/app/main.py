@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -41,10 +44,20 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     )
     hashing = ThreadPoolExecutor(max_workers=env.hash_threads, thread_name_prefix="pbkdf2")
     keys = KeyChecker(pool, hashing, env.key_cache_ttl_s)
-    app.state.shop = State(pool, http, PaymentsApi(http, env.charge_deadline_s), keys)
+    payments = PaymentsApi(http, env.charge_deadline_s)
+    app.state.shop = State(pool, http, payments, keys)
+    sweeper = asyncio.create_task(payments.sweep_forever())
     try:
         yield  # uvicorn finishes in-flight requests, their background confirmations included, before this returns
     finally:
+        sweeper.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sweeper
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(3.0):
+                await payments.sweep()  # the failed orders of the last requests
+        if payments.left():
+            logging.getLogger(__name__).error("charges still to cancel: %s", ", ".join(payments.left()))
         hashing.shutdown()
         await http.aclose()
         await pool.close()

@@ -1,14 +1,20 @@
-"""Payments provider calls: tenacity's async retries inside one asyncio.timeout per charge."""
+"""Payments provider calls: tenacity's async retries inside one asyncio.timeout per charge, and a sweeper
+that cancels the charges of failed orders until the provider confirms each."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import secrets
 from decimal import Decimal
 
 import httpx
 from fastapi import HTTPException
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
+
+log = logging.getLogger(__name__)
+SWEEP_EVERY_S = 0.5
 
 
 class _Again(Exception):
@@ -19,9 +25,37 @@ class PaymentsApi:
     def __init__(self, http: httpx.AsyncClient, deadline_s: float) -> None:
         self._http = http
         self._deadline_s = deadline_s
+        self._to_cancel: set[str] = set()  # keys of failed orders' charges the provider has not confirmed cancelled
 
-    async def charge(self, amount_cents: int, email: str) -> str:
-        key = secrets.token_urlsafe(16)  # the same on every retry: the provider charges once
+    @staticmethod
+    def new_key() -> str:
+        return secrets.token_urlsafe(16)  # the same on every retry: the provider charges once
+
+    def cancel_later(self, key: str) -> None:
+        """The order behind `key` failed after its charge was sent: the sweeper cancels that charge."""
+        self._to_cancel.add(key)
+
+    async def sweep_forever(self) -> None:
+        """Cancel every key waiting, again and again, until the provider confirms it (run for the app's life)."""
+        while True:
+            await self.sweep()
+            await asyncio.sleep(SWEEP_EVERY_S)
+
+    async def sweep(self) -> None:
+        for key in sorted(self._to_cancel):
+            with contextlib.suppress(TimeoutError, httpx.HTTPError):
+                async with asyncio.timeout(3.0):
+                    answer = await self._http.post("/cancellations", headers={"Idempotency-Key": key})
+                if answer.status_code == 200:
+                    self._to_cancel.discard(key)
+                elif answer.status_code < 500:
+                    log.error("cancellation of %s refused (%s): cancel it by hand", key, answer.status_code)
+                    self._to_cancel.discard(key)
+
+    def left(self) -> list[str]:
+        return sorted(self._to_cancel)
+
+    async def charge(self, amount_cents: int, email: str, key: str) -> str:
         body = {"amount_cents": amount_cents, "currency": "USD", "customer_email": email}
         try:
             async with asyncio.timeout(self._deadline_s):

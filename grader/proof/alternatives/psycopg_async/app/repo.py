@@ -76,36 +76,47 @@ async def _reserve(conn: Conn, product_id: int, quantity: int) -> int:
 
 
 async def create(pool: Pool, payments: PaymentsApi, new: OrderIn, key_name: str) -> OrderOut:
-    """All of the order in one transaction; leaving the block by an exception rolls it back."""
+    """All of the order in one transaction; leaving the block by an exception rolls it back, and once the
+    charge was sent, the charge is cancelled too (the provider may have made it without our knowing)."""
     email = str(new.customer_email)
-    async with pool.connection() as conn, conn.transaction():
-        await conn.execute("INSERT INTO customers (email) VALUES (%s) ON CONFLICT (email) DO NOTHING", (email,))
-        customer = await (await conn.execute("SELECT id FROM customers WHERE email = %s", (email,))).fetchone()
-        assert customer is not None
-        lines = [
-            LineOut(product_id=line.product_id, quantity=line.quantity,
-                    unit_price_cents=await _reserve(conn, line.product_id, line.quantity))
-            for line in sorted(new.items, key=lambda line: line.product_id)  # one lock order for everyone
-        ]  # fmt: skip
-        total = sum(line.quantity * line.unit_price_cents for line in lines)
-        cur = await conn.execute(
-            "INSERT INTO orders (customer_id, status, currency, total_cents) VALUES (%s, 'paid', 'USD', %s)"
-            " RETURNING id, created_at",
-            (customer["id"], total),
-        )
-        created = await cur.fetchone()
-        assert created is not None
-        async with conn.cursor() as many:
-            await many.executemany(
-                "INSERT INTO order_items (order_id, product_id, quantity, unit_price_cents) VALUES (%s, %s, %s, %s)",
-                [(created["id"], line.product_id, line.quantity, line.unit_price_cents) for line in lines],
+    key, sent = payments.new_key(), False
+    try:
+        async with pool.connection() as conn, conn.transaction():
+            await conn.execute(
+                "INSERT INTO customers (email) VALUES (%s) ON CONFLICT (email) DO NOTHING", (email,)
             )
-        payment_id = await payments.charge(total, email)
-        await conn.execute("UPDATE orders SET payment_id = %s WHERE id = %s", (payment_id, created["id"]))
-        await conn.execute(
-            "INSERT INTO audit_log (order_id, action, detail) VALUES (%s, 'order.created', %s)",
-            (created["id"], Jsonb({"api_key": key_name, "total_cents": total, "payment_id": payment_id})),
-        )
+            customer = await (await conn.execute("SELECT id FROM customers WHERE email = %s", (email,))).fetchone()
+            assert customer is not None
+            lines = [
+                LineOut(product_id=line.product_id, quantity=line.quantity,
+                        unit_price_cents=await _reserve(conn, line.product_id, line.quantity))
+                for line in sorted(new.items, key=lambda line: line.product_id)  # one lock order for everyone
+            ]  # fmt: skip
+            total = sum(line.quantity * line.unit_price_cents for line in lines)
+            cur = await conn.execute(
+                "INSERT INTO orders (customer_id, status, currency, total_cents) VALUES (%s, 'paid', 'USD', %s)"
+                " RETURNING id, created_at",
+                (customer["id"], total),
+            )
+            created = await cur.fetchone()
+            assert created is not None
+            async with conn.cursor() as many:
+                await many.executemany(
+                    "INSERT INTO order_items (order_id, product_id, quantity, unit_price_cents)"
+                    " VALUES (%s, %s, %s, %s)",
+                    [(created["id"], line.product_id, line.quantity, line.unit_price_cents) for line in lines],
+                )
+            sent = True
+            payment_id = await payments.charge(total, email, key)
+            await conn.execute("UPDATE orders SET payment_id = %s WHERE id = %s", (payment_id, created["id"]))
+            await conn.execute(
+                "INSERT INTO audit_log (order_id, action, detail) VALUES (%s, 'order.created', %s)",
+                (created["id"], Jsonb({"api_key": key_name, "total_cents": total, "payment_id": payment_id})),
+            )
+    except BaseException:
+        if sent:
+            payments.cancel_later(key)
+        raise
     return OrderOut(
         id=created["id"], customer_email=email, status="paid", currency="USD", total_cents=total,
         payment_id=payment_id, created_at=created["created_at"], items=lines,

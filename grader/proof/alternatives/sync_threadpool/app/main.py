@@ -23,7 +23,7 @@ from app.database import Busy, Cursor, Database
 from app.mailer import Mailer
 from app.metrics import TimedRoute
 from app.settings import Settings
-from app.upstream import Upstream
+from app.upstream import Upstream, Voids
 
 
 @dataclass
@@ -31,6 +31,7 @@ class Runtime:
     settings: Settings
     db: Database
     upstream: Upstream
+    voids: Voids
     mailer: Mailer
 
 
@@ -45,13 +46,16 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         limits=httpx.Limits(max_connections=40, max_keepalive_connections=20),
     )
     mailer = Mailer(client, settings.mail_workers, settings.mail_attempts)
-    app.state.runtime = Runtime(settings, db, Upstream(client, settings), mailer)
+    voids = Voids(client)
+    voids.start()
+    app.state.runtime = Runtime(settings, db, Upstream(client, settings), voids, mailer)
     try:
         yield
     finally:
         # Blocking calls (joins, socket closes): off the event loop, in order: mail drained, then closed.
         def shut_down() -> None:
             mailer.stop(settings.shutdown_drain_s)
+            voids.stop(settings.shutdown_drain_s)
             client.close()
             db.close()
 
@@ -171,38 +175,49 @@ def _take(cur: Cursor, product_id: int, quantity: int) -> int:
 @router.post("/orders", status_code=201)
 def create_order(body: OrderRequest, rt: Rt, key_name: Annotated[str, Depends(authorised)]) -> dict[str, Any]:
     email = str(body.customer_email)
-    with rt.db.transaction() as cur:
-        cur.execute(
-            "INSERT INTO customers (email) VALUES (%s) ON CONFLICT (email) DO NOTHING RETURNING id", (email,)
-        )
-        created = cur.fetchone()
-        if created is None:
-            cur.execute("SELECT id FROM customers WHERE email = %s", (email,))
-            created = cur.fetchone()
-        assert created is not None
-        items = [
-            {"product_id": line.product_id, "quantity": line.quantity,
-             "unit_price_cents": _take(cur, line.product_id, line.quantity)}
-            for line in sorted(body.items, key=lambda line: line.product_id)
-        ]  # fmt: skip
-        total = sum(i["quantity"] * i["unit_price_cents"] for i in items)
-        cur.execute(
-            "INSERT INTO orders (customer_id, status, currency, total_cents) VALUES (%s, 'paid', 'USD', %s)"
-            " RETURNING id, status, currency, total_cents, created_at",
-            (created["id"], total),
-        )
-        order = dict(cur.fetchone() or {})
-        for item in items:
+    key, sent = rt.upstream.new_key(), False
+    try:
+        with rt.db.transaction() as cur:
             cur.execute(
-                "INSERT INTO order_items (order_id, product_id, quantity, unit_price_cents) VALUES (%s, %s, %s, %s)",
-                (order["id"], item["product_id"], item["quantity"], item["unit_price_cents"]),
+                "INSERT INTO customers (email) VALUES (%s) ON CONFLICT (email) DO NOTHING RETURNING id", (email,)
             )
-        order["payment_id"] = rt.upstream.charge(total, email)
-        cur.execute("UPDATE orders SET payment_id = %s WHERE id = %s", (order["payment_id"], order["id"]))
-        cur.execute(
-            "INSERT INTO audit_log (order_id, action, detail) VALUES (%s, 'order.created', %s)",
-            (order["id"], json.dumps({"api_key": key_name, "total_cents": total, "payment_id": order["payment_id"]})),
-        )
+            created = cur.fetchone()
+            if created is None:
+                cur.execute("SELECT id FROM customers WHERE email = %s", (email,))
+                created = cur.fetchone()
+            assert created is not None
+            items = [
+                {"product_id": line.product_id, "quantity": line.quantity,
+                 "unit_price_cents": _take(cur, line.product_id, line.quantity)}
+                for line in sorted(body.items, key=lambda line: line.product_id)
+            ]  # fmt: skip
+            total = sum(i["quantity"] * i["unit_price_cents"] for i in items)
+            cur.execute(
+                "INSERT INTO orders (customer_id, status, currency, total_cents) VALUES (%s, 'paid', 'USD', %s)"
+                " RETURNING id, status, currency, total_cents, created_at",
+                (created["id"], total),
+            )
+            order = dict(cur.fetchone() or {})
+            for item in items:
+                cur.execute(
+                    "INSERT INTO order_items (order_id, product_id, quantity, unit_price_cents)"
+                    " VALUES (%s, %s, %s, %s)",
+                    (order["id"], item["product_id"], item["quantity"], item["unit_price_cents"]),
+                )
+            sent = True  # from here on the provider may charge, whatever we hear back
+            order["payment_id"] = rt.upstream.charge(total, email, key)
+            cur.execute("UPDATE orders SET payment_id = %s WHERE id = %s", (order["payment_id"], order["id"]))
+            cur.execute(
+                "INSERT INTO audit_log (order_id, action, detail) VALUES (%s, 'order.created', %s)",
+                (
+                    order["id"],
+                    json.dumps({"api_key": key_name, "total_cents": total, "payment_id": order["payment_id"]}),
+                ),
+            )
+    except BaseException:
+        if sent:
+            rt.voids.add(key)  # the order is rolled back: its charge must go too
+        raise
     rt.mailer.post(order["id"], email, total)
     return _order_json(order, email, items)
 
