@@ -20,7 +20,8 @@ def _orders(url: str, products: list[int]) -> None:
 
 
 def test_honest_orders_leave_no_breach_and_tampered_books_are_named(solution: ProbeTarget) -> None:
-    """Three real orders add up; a stock change with no order, a paid order with no charge are both named."""
+    """Three real orders add up; a stock change with no order, a paid order with no charge (made up, or
+    refunded) are named."""
     with solution.deploy() as deployment:
         before = integrity.snapshot(deployment)
         _orders(deployment.url, [21, 22, 23])
@@ -32,8 +33,12 @@ def test_honest_orders_leave_no_breach_and_tampered_books_are_named(solution: Pr
             customer,
         )
         tampered = integrity.check(deployment, before)
+        key = next(iter(deployment.stub.stats()["charges_by_key"]))
+        httpx.post(f"{deployment.stub.url}/cancellations", headers={"Idempotency-Key": key}, timeout=5.0)
+        refunded = integrity.check(deployment, before)
     assert honest["breaches"] == []
     assert honest["orders"] == 3
     assert honest["charges"] == 3
     assert any("stock change" in b and "24" in b for b in tampered["breaches"])
     assert any("paid orders with no charge" in b for b in tampered["breaches"])
+    assert any("2 paid orders with no charge" in b for b in refunded["breaches"])  # a refunded charge is none

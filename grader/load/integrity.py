@@ -3,8 +3,8 @@
 Fast under load is worth nothing if it sells stock it does not have or charges without an order. After
 each scenario (the app stopped, so nothing moves) the grader checks: no stock below zero; every product's
 stock went down by exactly what the orders placed during the run hold; every paid order's payment is a
-charge at the provider; every charge at the provider belongs to an order. A breach marks the run beside
-its latency; it never makes a fast run look slow, nor a slow one fast.
+charge at the provider, not refunded; every charge the provider still holds belongs to an order. A breach
+marks the run beside its latency; it never makes a fast run look slow, nor a slow one fast.
 """
 
 from __future__ import annotations
@@ -24,8 +24,13 @@ def snapshot(deployment: Deployment) -> dict[str, Any]:
 
 
 def _charge_ids(stats: dict[str, Any]) -> set[str]:
+    """The charges that hold money: made, and not refunded by a cancellation."""
     charges = stats.get("charges_by_key") or {}
-    return {str(charge["id"]) for charge in charges.values() if isinstance(charge, dict) and "id" in charge}
+    return {
+        str(charge["id"])
+        for charge in charges.values()
+        if isinstance(charge, dict) and "id" in charge and charge.get("status", "succeeded") == "succeeded"
+    }
 
 
 def check(deployment: Deployment, before: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,1 @@
+"""The orders API: the reference solution of the kit (see solution/README.md)."""
