@@ -37,6 +37,15 @@ def _is_transient(exc: Exception) -> bool:
     return isinstance(exc, httpx.TransportError | _TransientStatus)
 
 
+class _ServerError(Exception):
+    """The provider failed on its side (5xx): a cancellation is tried again."""
+
+
+def _cancel_again(exc: Exception) -> bool:
+    # A cancellation must land: every failure the provider can recover from is retried, a 500 included.
+    return isinstance(exc, httpx.TransportError | _ServerError)
+
+
 def _json(response: httpx.Response) -> dict[str, Any]:
     try:
         body = response.json()
@@ -80,9 +89,11 @@ class PaymentsClient:
 
         One attempt: `Cancellations` retries it for as long as the provider needs.
         """
-        response = await self._attempt("POST", "/cancellations", headers={"Idempotency-Key": idempotency_key})
+        response = await self._http.post("/cancellations", headers={"Idempotency-Key": idempotency_key})
+        if response.status_code >= 500:
+            raise _ServerError(f"payments API answered {response.status_code} to a cancellation")
         if response.status_code != 200:
-            raise PaymentUnavailable(f"payments API answered {response.status_code} to a cancellation")
+            raise PaymentUnavailable(f"payments API refused a cancellation ({response.status_code})")
 
     async def get_rate(self, currency: str) -> Decimal:
         """USD -> `currency` exchange rate, cached briefly: rates move slowly and reads are hot."""
@@ -196,7 +207,7 @@ class Cancellations:
         settings = self._settings
         try:
             async for attempt in stamina.retry_context(
-                on=_is_transient,
+                on=_cancel_again,
                 attempts=None,
                 timeout=settings.cancel_give_up_after_s,
                 wait_initial=settings.cancel_backoff_initial_s,
