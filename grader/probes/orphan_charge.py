@@ -93,38 +93,44 @@ def _wait(deployment: Deployment, since: int, seconds: float, done: Any) -> tupl
         time.sleep(POLL_S)
 
 
+def _round(deployment: Deployment, maker: OrderMaker, since: int, faults: dict[str, Any]) -> dict[str, Any]:
+    """Orders under `faults`; then the provider recovers, finishes what it held, and the app settles."""
+    deployment.stub.configure(**faults)
+    placed = _together(deployment.url, maker, ORDERS, HELD_S)
+    deployment.stub.configure(charges={**HEALTHY, "completes_late": False}, cancellations=HEALTHY)
+    _, finish_s = _wait(deployment, since, FINISH_S, lambda books: books["in_flight"] == 0)
+    books, settle_s = _wait(
+        deployment, since, SETTLE_S, lambda b: not (b["orphans"] or b["paid_without_charge"] or b["in_flight"])
+    )
+    return {
+        "statuses": placed.samples.statuses,
+        "errors": placed.samples.errors,
+        "order_ms": summary(placed.samples.latencies_ms),
+        "seconds_for_the_provider_to_finish": round(finish_s, 2),
+        "seconds_to_settle": round(settle_s, 2),
+        "books": books,
+    }
+
+
 def probe(target: ProbeTarget) -> ProbeResult:
+    rounds: dict[str, dict[str, Any]] = {}
     with target.deploy() as deployment:
         maker = OrderMaker(deployment)
         since = int(deployment.scalar("SELECT coalesce(max(id), 0) FROM orders"))
         warm = place_orders(deployment.url, maker, 1)
         if warm.samples.ok(201) != 1:
             return inconclusive(BUG, f"an order on a healthy provider was not placed: {warm.samples.statuses}")
-        rounds: dict[str, dict[str, Any]] = {}
         for name, faults in ROUNDS.items():
-            deployment.stub.configure(**faults)
-            placed = _together(deployment.url, maker, ORDERS, HELD_S)
-            rounds[name] = {
-                "statuses": placed.samples.statuses,
-                "errors": placed.samples.errors,
-                "order_ms": summary(placed.samples.latencies_ms),
-            }
-        deployment.stub.configure(charges={**HEALTHY, "completes_late": False}, cancellations=HEALTHY)
-        finished, finish_s = _wait(deployment, since, FINISH_S, lambda books: books["in_flight"] == 0)
-        books, settle_s = _wait(
-            deployment, since, SETTLE_S, lambda b: not (b["orphans"] or b["paid_without_charge"] or b["in_flight"])
-        )
-    if not finished["charge_requests"] or finished["in_flight"]:
-        return inconclusive(BUG, f"the provider's books never came to rest: {finished}")
+            rounds[name] = outcome = _round(deployment, maker, since, faults)
+            books = outcome["books"]
+            if books["in_flight"] or books["orphans"] or books["paid_without_charge"]:
+                break  # decided: the next round could only add to it
+    if books["in_flight"] or not books["charge_requests"]:
+        return inconclusive(BUG, f"the provider's books never came to rest: {books}")
     wrong = len(books["orphans"]) + len(books["paid_without_charge"])
-    evidence = {
-        "orders_per_round": ORDERS,
-        "rounds": rounds,
-        "seconds_for_the_provider_to_finish": round(finish_s, 2),
-        "seconds_to_settle": round(settle_s, 2),
-        "settle_window_s": SETTLE_S,
-        "books": {**books, "orphans": books["orphans"][:EXAMPLES], "orphan_count": len(books["orphans"])},
-    }
+    for outcome in rounds.values():
+        outcome["books"] = {**outcome["books"], "orphans": outcome["books"]["orphans"][:EXAMPLES]}
+    evidence = {"orders_per_round": ORDERS, "settle_window_s": SETTLE_S, "rounds": rounds}
     problems = []
     if books["paid_without_charge"]:
         problems.append(
@@ -133,7 +139,8 @@ def probe(target: ProbeTarget) -> ProbeResult:
         )
     what = (
         f"charges no order carries plus paid orders without a charge, up to {SETTLE_S:g} s after the provider"
-        f" recovered ({len(books['orphans'])} charges, {len(books['paid_without_charge'])} orders)"
+        f" recovered from {' then '.join(rounds)} ({len(books['orphans'])} charges,"
+        f" {len(books['paid_without_charge'])} orders)"
     )
     result = judge(BUG, wrong, evidence, what=what, problems=problems)
     result.integrity = problems
