@@ -4,11 +4,11 @@ A sync driver can be left on any route, so the probe drives every database-backe
 (product reads, the product list, a customer's history, order reads, checkout), each with 10 clients
 while every database round trip takes 80 ms more (20 ms for checkout, some ten round trips an order),
 and times GET /health meanwhile (each read group first warmed at the database's own speed, so that every
-pool the app reads through has its connections open). The verdict is the worst group's lag. Checkout also hashes an API key
-(cpu-bound-in-async's question): when it alone is over the threshold, it is measured again without the
-added latency, and only the lag the latency added counts. Each window is bounded (grader/probes/
-_measure.py lag_under_load) and its clients ramp up only until a /health has waited twice the
-threshold, so a frozen app costs no more time than a healthy one.
+pool the app reads through has its connections open). The verdict is the worst group's lag. Checkout
+also hashes an API key (cpu-bound-in-async's question): when it alone is over the threshold, it is
+measured again without the added latency, and only the lag the latency added counts. Each window is
+bounded (grader/probes/_measure.py lag_under_load) and its clients ramp up only until a /health has
+waited twice the threshold, so a frozen app costs no more time than a healthy one.
 """
 
 from __future__ import annotations
