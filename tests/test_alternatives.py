@@ -1,21 +1,21 @@
-"""Correct submissions that fix every bug differently from the reference are graded `fixed` on every bug.
+"""Correct submissions that fix every bug differently from the reference, and what holds for them here.
 
-A probe that recognises only the reference's way (SQLAlchemy, stamina, anyio threads, a pure ASGI
-middleware) would mark one of these `present` or `inconclusive`; see grader/proof/alternatives/README.md.
+`make validate` grades each whole, right after the exercise and the solution, and fails unless every bug
+is `fixed` and every contract case passes: a probe that recognises only the reference's way (SQLAlchemy,
+stamina, anyio threads, a pure ASGI middleware) would mark one `present` or `inconclusive`; see
+grader/proof/alternatives/README.md.
 """
 
 from __future__ import annotations
 
 import http.server
 import threading
-from pathlib import Path
 
 import httpx
 import pytest
-from _grading import grade_privately, import_bare
+from _grading import import_bare
 
 from grader.catalogue import load_catalogue
-from grader.contract.cases import CASES
 from grader.evidence.static import foreign_imports, ruff_findings
 from grader.probes import no_request_metrics
 from grader.proof.alternatives import DIRECTORY as ALTERNATIVES_DIR
@@ -46,22 +46,6 @@ def test_alternative_imports_without_environment(name: str) -> None:
     """Importing an alternative needs neither the database nor the environment: its resources come from lifespan."""
     done = import_bare(ALTERNATIVES_DIR / name)
     assert done.returncode == 0, done.stderr[-2000:]
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("name", NAMES)
-def test_alternative_is_graded_fixed_on_every_bug(name: str, tmp_path: Path) -> None:
-    """A whole grade of the alternative marks all 15 bugs fixed and passes every contract case."""
-    report = grade_privately(ALTERNATIVES_DIR / name, tmp_path / "report", name=name)
-    assert report["error"] is None, report["error"]
-    not_fixed = {
-        bug["id"]: f"{bug['verdict']}: {bug['message']}" for bug in report["bugs"] if bug["verdict"] != "fixed"
-    }
-    assert not_fixed == {}, f"{name}: bugs not graded fixed: {', '.join(not_fixed)}"
-    assert sorted(bug["id"] for bug in report["bugs"]) == sorted(BUG_IDS)
-    failed = {case["name"]: case["message"] for case in report["contract"]["cases"] if case["outcome"] != "passed"}
-    assert failed == {}, f"{name}: contract cases failed: {', '.join(failed)}"
-    assert report["contract"]["passed"] == len(CASES)
 
 
 class _Redirects(http.server.BaseHTTPRequestHandler):

@@ -15,7 +15,7 @@ from grader.validate.matrix import Column, expectations, render
 
 BUG_IDS = load_catalogue().ids
 MUTANT_NAMES = (*BUG_IDS, *variant_names())  # each bug's mutant, then the same bugs in one more place
-SAMPLE = ("n-plus-one", "missing-await")  # cheap to grade, and in different parts of the app
+SAMPLE = ("missing-await",)  # one whole grade here; `make validate` grades every mutant
 
 
 def test_every_catalogued_bug_has_its_mutant() -> None:

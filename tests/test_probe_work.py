@@ -49,6 +49,13 @@ def test_a_charge_no_order_carries_is_an_orphan() -> None:
     assert orphan_charges(STATS, ["ch_1", None]) == 1
 
 
+def test_a_refunded_charge_no_order_carries_is_no_orphan() -> None:
+    """A charge the app cancelled (refunded at the provider) holds no money: it is not counted."""
+    refunded = {"id": "ch_2", "amount_cents": 2500, "currency": "USD", "status": "refunded"}
+    stats = STATS | {"charges_by_key": {**STATS["charges_by_key"], "k2": refunded}}
+    assert orphan_charges(stats, ["ch_1"]) == 0
+
+
 def test_attempts_are_read_per_order_through_its_charge() -> None:
     """The order on ch_1 took 2 attempts; an order on an unknown charge shows 0."""
     assert attempts_of(STATS, [order(1, "ch_1", 1000), order(2, "nope", 5)]) == [2, 0]

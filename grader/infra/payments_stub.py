@@ -44,7 +44,7 @@ import secrets
 import socket
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
@@ -112,6 +112,16 @@ def draw_rates(seed: str) -> dict[str, str]:
 
 
 # --- the handle, used by the grader -------------------------------------------------------------
+
+
+def live_charge_ids(stats: Mapping[str, Any]) -> set[str]:
+    """The ids of the charges in a `stats()` that hold money: made, and not refunded by a cancellation."""
+    charges = stats.get("charges_by_key") or {}
+    return {
+        str(charge["id"])
+        for charge in charges.values()
+        if isinstance(charge, dict) and "id" in charge and charge.get("status", "succeeded") == "succeeded"
+    }
 
 
 @dataclass

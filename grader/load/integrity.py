@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from grader.infra.payments_stub import live_charge_ids
 from grader.runner.deploy import Deployment
 
 MAX_NAMED = 5  # examples per breach in the report
@@ -21,16 +22,6 @@ def snapshot(deployment: Deployment) -> dict[str, Any]:
     stock = {int(r[0]): int(r[1]) for r in deployment.query("SELECT id, stock FROM products")}
     last = int(deployment.scalar("SELECT coalesce(max(id), 0) FROM orders"))
     return {"stock": stock, "last_order": last}
-
-
-def _charge_ids(stats: dict[str, Any]) -> set[str]:
-    """The charges that hold money: made, and not refunded by a cancellation."""
-    charges = stats.get("charges_by_key") or {}
-    return {
-        str(charge["id"])
-        for charge in charges.values()
-        if isinstance(charge, dict) and "id" in charge and charge.get("status", "succeeded") == "succeeded"
-    }
 
 
 def check(deployment: Deployment, before: dict[str, Any]) -> dict[str, Any]:
@@ -48,7 +39,7 @@ def check(deployment: Deployment, before: dict[str, Any]) -> dict[str, Any]:
     now = {int(r[0]): int(r[1]) for r in deployment.query("SELECT id, stock FROM products")}
     unmatched = sorted(p for p, stock in now.items() if before["stock"].get(p, stock) - stock != sold.get(p, 0))
     orders = deployment.query("SELECT id, status, payment_id FROM orders WHERE id > %s", last)
-    charged = _charge_ids(deployment.stub.stats())
+    charged = live_charge_ids(deployment.stub.stats())
     paid_without_charge = sorted(int(o[0]) for o in orders if o[1] == "paid" and str(o[2]) not in charged)
     recorded = {str(o[2]) for o in orders if o[2] is not None}
     orphans = sorted(charged - recorded)

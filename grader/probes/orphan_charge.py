@@ -22,6 +22,7 @@ import asyncio
 import time
 from typing import Any
 
+from grader.infra.payments_stub import live_charge_ids
 from grader.probes._base import ProbeResult, ProbeTarget, inconclusive, judge
 from grader.probes._measure import OrderMaker, app_client, summary
 from grader.probes._work import Placed, place_one, place_orders
@@ -64,7 +65,7 @@ def _books(deployment: Deployment, since: int) -> dict[str, Any]:
     """Charges the provider holds that no order carries, and paid orders without a charge it holds."""
     stats = deployment.stub.stats()
     charges = stats.get("charges_by_key", {}).values()
-    live = {str(c.get("id")) for c in charges if c.get("status") == "succeeded"}
+    live = live_charge_ids(stats)
     refunded = {str(c.get("id")) for c in charges if c.get("status") == "refunded"}
     orders = deployment.query("SELECT id, status, payment_id FROM orders WHERE id > %s ORDER BY id", since)
     carried = {str(o[2]) for o in orders if o[2] is not None}

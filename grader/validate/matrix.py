@@ -343,7 +343,8 @@ def _usage_error(args: argparse.Namespace, names: list[str]) -> str | None:
 def main(argv: list[str]) -> int:
     args = _arguments(argv)
     bug_ids = list(load_catalogue().ids)
-    names = [*BASELINES, *bug_ids, *variant_names(), *alternatives(), *traps.columns()]
+    # a budget cuts from the end: the alternatives (which `make test` does not grade whole) come first
+    names = [*BASELINES, *alternatives(), *bug_ids, *traps.columns(), *variant_names()]
     if error := _usage_error(args, names):
         print(f"error: {error}", file=sys.stderr)
         return USAGE_ERROR
