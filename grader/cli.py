@@ -15,6 +15,7 @@ infrastructure failed.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import time
 from pathlib import Path
@@ -102,6 +103,10 @@ def _summary(report: dict[str, Any], out: Path) -> str:
     return "\n".join(lines)
 
 
+def _interrupt(signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     only = tuple(item for item in args.only.split(",") if item)
@@ -134,6 +139,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"grading {args.path} (seed {seed})", flush=True)
     if sandbox().weakened:  # before the grade and again in its summary: never weaker without saying so
         print(f"WARNING: {sandbox().summary()}", file=sys.stderr, flush=True)
+    for stopping in (signal.SIGTERM, signal.SIGHUP):  # as Ctrl-C: the grade unwinds and stops all it started
+        signal.signal(stopping, _interrupt)
     try:
         report, out = run_grade(args.path, options, say=lambda line: print(line, flush=True))
     except SubmissionUnusable as exc:

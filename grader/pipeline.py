@@ -136,19 +136,27 @@ def _phase(grade: Grade, name: str, say: Progress) -> Iterator[Phase]:
 def _with_deadline(target: ProbeTarget, seconds: float, work: Callable[[], T]) -> T:
     """Run `work`; at the deadline stop the apps it runs, so whatever it waits on fails fast."""
     outcome: dict[str, Any] = {}
+    # An Event, not Thread.join: a join that Ctrl-C interrupts marks a running thread as ended (CPython 3.11)
+    ended = threading.Event()
 
     def run() -> None:
         try:
             outcome["value"] = work()
         except BaseException as exc:  # carried to the caller's thread
             outcome["error"] = exc
+        finally:
+            ended.set()
 
-    worker = threading.Thread(target=run, name="phase", daemon=True)
-    worker.start()
-    worker.join(seconds)
-    if worker.is_alive():
+    threading.Thread(target=run, name="phase", daemon=True).start()
+    try:
+        ended.wait(seconds)
+    except BaseException:  # interrupted (Ctrl-C, SIGTERM): the phase's apps go first, then everything else
+        target.stop_all("stopped: the grade was interrupted")
+        ended.wait(STOP_WAIT)
+        raise
+    if not ended.is_set():
         target.stop_all(f"killed: the phase took longer than {seconds:.0f} s")
-        worker.join(STOP_WAIT)
+        ended.wait(STOP_WAIT)
         raise PhaseTimeout(f"no result within {seconds:.0f} s; the app was stopped")
     if "error" in outcome:
         raise outcome["error"]

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from _grading import leftovers, private_tempdir
 
 from grader.cli import _summary
+from grader.infra._wait import wait_until
 from grader.runner._sandbox import sandbox
 from grader.runner.app_process import READY_TIMEOUT
 
@@ -80,3 +84,21 @@ def test_every_summary_ends_with_the_sandbox_in_force(tmp_path: Path) -> None:
     lines = _summary(report, tmp_path).splitlines()
     assert lines[-2] == sandbox().summary()
     assert lines[-2].startswith(("sandbox: ", "SANDBOX WEAKENED: "))
+
+
+def test_a_grade_stopped_by_sigterm_stops_all_it_started(tmp_path: Path) -> None:
+    """SIGTERM mid-phase (a batch's deadline, a CI job cancelled; Ctrl-C takes the same way): exit 130, and
+    the app, the proxy, the stub and PostgreSQL are stopped and their files removed before the grader exits."""
+    command = [sys.executable, "-m", "grader", "grade", "exercise", "--skip-load", "--only", "notification-lost"]
+    with private_tempdir("grade-stopped-") as private_tmp:
+        env = os.environ | {"TMPDIR": str(private_tmp)}
+        with subprocess.Popen(
+            [*command, "--out", str(tmp_path / "report")], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env
+        ) as grade:
+            # mid-probe: the app is up (beside PostgreSQL, the stub and the proxy)
+            wait_until(lambda: any("uvicorn" in found for found in leftovers(private_tmp)), timeout=120, what="app")
+            grade.send_signal(signal.SIGTERM)
+            _, stderr = grade.communicate(timeout=60)
+        assert grade.returncode == 130, stderr[-2000:]
+        assert b"interrupted" in stderr
+        assert leftovers(private_tmp) == set()

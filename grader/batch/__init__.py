@@ -22,6 +22,7 @@ from pathlib import Path
 from grader.pipeline import submission_name
 
 GRADE_TIMEOUT = 45 * 60.0  # one candidate, load included, with a wide margin; then it counts as failed
+STOP_S = 60.0  # for a grade over time to stop what it started
 STATE = "batch.json"
 
 
@@ -88,13 +89,7 @@ def grade_all(
             continue
         started = time.monotonic()
         command = [sys.executable, "-m", "grader", "grade", source, "--out", str(target), *grade_args]
-        try:
-            done_run = subprocess.run(
-                command, capture_output=True, text=True, timeout=GRADE_TIMEOUT, check=False, env=dict(os.environ)
-            )
-            code, lines = done_run.returncode, (done_run.stderr.strip() or done_run.stdout.strip()).splitlines()
-        except subprocess.TimeoutExpired:
-            code, lines = -1, [f"no result within {GRADE_TIMEOUT:.0f} s"]
+        code, lines = _grade(command)
         seconds = time.monotonic() - started
         finished = _finished(target, source)
         if code == 0 and finished:
@@ -107,6 +102,25 @@ def grade_all(
         _save(out, outcomes)
     _save(out, outcomes)
     return outcomes
+
+
+def _grade(command: list[str]) -> tuple[int, list[str]]:
+    """Run one grade: its exit code and output lines. One over time gets SIGTERM, so that it stops all it
+    started (as on Ctrl-C), and SIGKILL only if it has not ended `STOP_S` later."""
+    with subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ)
+    ) as grade:
+        try:
+            stdout, stderr = grade.communicate(timeout=GRADE_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            grade.terminate()
+            try:
+                grade.communicate(timeout=STOP_S)
+            except subprocess.TimeoutExpired:
+                grade.kill()
+                grade.communicate()
+            return -1, [f"no result within {GRADE_TIMEOUT:.0f} s"]
+    return grade.returncode, (stderr.strip() or stdout.strip()).splitlines()
 
 
 def _save(out: Path, outcomes: Sequence[Outcome]) -> None:

@@ -34,6 +34,7 @@ from ._reap import stop
 from ._wait import NotReadyError, wait_until
 
 STOP_TIMEOUT = 5.0
+PARENT_CHECK_S = 0.5
 LOG_CAP_BYTES = 4 * 1024 * 1024  # a runaway child must not fill the disk; the tail is kept in memory anyway
 TAIL_LINES = 200
 TOKEN_HEADER = "x-kit-control-token"  # noqa: S105 (a header name, not a secret)
@@ -203,13 +204,19 @@ def control_token() -> str | None:
 
 
 async def serve_until_terminated(ready_file: str, info: dict[str, Any]) -> None:
-    """The child's side: announce `info` (the pid is added), then wait for SIGTERM or SIGINT."""
+    """The child's side: announce `info` (the pid is added), then wait for SIGTERM or SIGINT, or for the
+    parent to die without sending either (killed, say): a service never outlives the grade that needs it."""
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    parent = os.getppid()
     write_ready_file(ready_file, {**info, "pid": os.getpid()})
-    await stop.wait()
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), PARENT_CHECK_S)
+        if os.getppid() != parent:  # re-parented: whoever started it is gone
+            return
 
 
 class ControlError(RuntimeError):

@@ -54,6 +54,7 @@ def probe(target: ProbeTarget) -> ProbeResult:
                 "stock": stock,
                 "orders": stock + EXTRA,
                 "statuses": burst.counts,
+                "slowest_answer_s": burst.slowest_s,
                 "stock_after": left[product],
             }
         )

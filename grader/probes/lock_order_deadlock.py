@@ -45,6 +45,7 @@ def probe(target: ProbeTarget) -> ProbeResult:
     evidence: dict[str, Any] = {
         "pairs_per_burst": PAIRS,
         "bursts": [burst.counts for burst in results],
+        "slowest_answer_s": [burst.slowest_s for burst in results],
     }
     what = f"orders not placed of {ROUNDS * PAIRS * 2} crossed orders for products in stock"
     return judge(BUG, failed, evidence, what=what)

@@ -38,6 +38,7 @@ def probe(target: ProbeTarget) -> ProbeResult:
         "customers": CUSTOMERS,
         "orders_each": ORDERS_EACH,
         "statuses": burst.counts,
+        "slowest_answer_s": burst.slowest_s,
         "customer_rows": {email: int(rows.get(email, 0)) for email in emails},
     }
     problems = [f"{duplicated} duplicate customer rows"] if duplicated else []

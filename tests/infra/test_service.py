@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 from pathlib import Path
 
+import psutil
 import pytest
 
 from grader.infra._service import ControlClient, ServiceError, start_service
+from grader.infra._wait import wait_until
 
 
 def test_a_child_that_exits_while_starting_is_reported_with_its_log() -> None:
@@ -56,3 +60,33 @@ def test_a_control_call_to_a_dead_service_reports_its_log() -> None:
                 control.call("GET", "/health")
         finally:
             control.close()
+
+
+# A parent that starts a service, writes its pid and waits to be killed.
+ORPHANING_PARENTS = {
+    "payments stub": "from grader.infra.payments_stub import start_payments_stub as start\nstarted = start()",
+    "PostgreSQL proxy": (
+        "from grader.infra.pgproxy import start_pgproxy as start\nfrom grader.infra.postgres import Endpoint\n"
+        "started = start(Endpoint('127.0.0.1', 9, 'nobody'))"
+    ),
+}
+WAIT_TO_BE_KILLED = """
+import pathlib, sys, time
+with started as service:
+    pathlib.Path(sys.argv[1]).write_text(str(service.pid))
+    time.sleep(60)
+"""
+
+
+@pytest.mark.parametrize("name", sorted(ORPHANING_PARENTS))
+def test_a_service_whose_parent_is_killed_exits_on_its_own(name: str, tmp_path: Path) -> None:
+    """A grader killed with SIGKILL stops nothing: the stub and the proxy notice it is gone and exit."""
+    pid_file = tmp_path / "pid"
+    script = ORPHANING_PARENTS[name] + WAIT_TO_BE_KILLED
+    with subprocess.Popen([sys.executable, "-c", script, str(pid_file)]) as parent:
+        try:
+            wait_until(lambda: pid_file.exists() and pid_file.read_text() != "", timeout=30, what=name)
+            service = psutil.Process(int(pid_file.read_text()))
+        finally:
+            parent.kill()
+        service.wait(timeout=10)  # psutil.TimeoutExpired if it outlives its parent
