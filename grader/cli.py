@@ -9,7 +9,7 @@ locally). Writes report.json, report.md, junit.xml and results.json (Gradescope)
 reports/<name>-<timestamp>/), prints a summary and the report's path, and exits 0 whenever a report was
 produced, whatever the score.
 Exit 2: no grade could be produced from what was given (the reason on one line); 1: the grader's own
-infrastructure failed.
+infrastructure failed; 130: stopped by Ctrl-C, SIGTERM or SIGHUP, once all it started is stopped.
 """
 
 from __future__ import annotations
