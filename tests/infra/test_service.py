@@ -83,7 +83,9 @@ def test_a_service_whose_parent_is_killed_exits_on_its_own(name: str, tmp_path: 
     """A grader killed with SIGKILL stops nothing: the stub and the proxy notice it is gone and exit."""
     pid_file = tmp_path / "pid"
     script = ORPHANING_PARENTS[name] + WAIT_TO_BE_KILLED
-    with subprocess.Popen([sys.executable, "-c", script, str(pid_file)]) as parent:
+    # its temp directory, which nobody is left to remove, under tmp_path
+    env = os.environ | {"TMPDIR": str(tmp_path)}
+    with subprocess.Popen([sys.executable, "-c", script, str(pid_file)], env=env) as parent:
         try:
             wait_until(lambda: pid_file.exists() and pid_file.read_text() != "", timeout=30, what=name)
             service = psutil.Process(int(pid_file.read_text()))
